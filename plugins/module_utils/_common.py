@@ -1,0 +1,106 @@
+# Private to the mesos.docker collection: no API stability promise.
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one place where mesos.docker modules get an AnsibleModule and a Docker client.
+
+Modules never build a Docker client themselves: they create a :class:`DockerModule`,
+validate their own input, and only then touch :attr:`DockerModule.client`, which
+connects lazily. That way bad input fails before any API call.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+try:
+    import docker
+    from docker.errors import APIError, DockerException, ImageNotFound, NotFound
+    from docker.tls import TLSConfig
+
+    HAS_DOCKER = True
+    DOCKER_IMPORT_ERROR = None
+except ImportError:
+    HAS_DOCKER = False
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+
+    class DockerException(Exception):  # noqa: D101 - placeholder so modules import without the SDK
+        pass
+
+    class APIError(DockerException):
+        pass
+
+    class NotFound(APIError):
+        pass
+
+    class ImageNotFound(NotFound):
+        pass
+
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+
+DOCKER_COMMON_ARGS = dict(
+    docker_host=dict(type="str", default=DEFAULT_DOCKER_HOST, fallback=(env_fallback, ["DOCKER_HOST"]), aliases=["docker_url"]),
+    timeout=dict(type="int", default=60),
+    api_version=dict(type="str", default="auto", fallback=(env_fallback, ["DOCKER_API_VERSION"])),
+    tls=dict(type="bool", default=False, fallback=(env_fallback, ["DOCKER_TLS"])),
+    validate_certs=dict(type="bool", default=False, fallback=(env_fallback, ["DOCKER_TLS_VERIFY"]), aliases=["tls_verify"]),
+    ca_path=dict(type="path", aliases=["ca_cert", "tls_ca_cert"]),
+    client_cert=dict(type="path", aliases=["tls_client_cert", "cert_path"]),
+    client_key=dict(type="path", aliases=["tls_client_key", "key_path"]),
+)
+
+
+class DockerModule:
+    """An AnsibleModule with the shared Docker connection options and a lazy client."""
+
+    def __init__(self, argument_spec, **kwargs):
+        spec = dict(DOCKER_COMMON_ARGS)
+        spec.update(argument_spec)
+        self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self.params = self.module.params
+        self._client = None
+        if not HAS_DOCKER:
+            self.fail(missing_required_lib("docker"), exception=DOCKER_IMPORT_ERROR)
+
+    @property
+    def check_mode(self):
+        return self.module.check_mode
+
+    @property
+    def diff_mode(self):
+        return self.module._diff
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=msg, **kwargs)
+
+    def warn(self, msg):
+        self.module.warn(msg)
+
+    def exit(self, **results):
+        self.module.exit_json(**results)
+
+    @property
+    def client(self):
+        """The low-level ``docker.APIClient``, connected on first use."""
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def _connect(self):
+        p = self.params
+        tls_config = None
+        if p["tls"] or p["validate_certs"] or p["client_cert"]:
+            client_cert = (p["client_cert"], p["client_key"]) if p["client_cert"] else None
+            try:
+                tls_config = TLSConfig(client_cert=client_cert, ca_cert=p["ca_path"], verify=p["validate_certs"])
+            except DockerException as exc:
+                self.fail("Invalid TLS settings for the Docker daemon at %s: %s" % (p["docker_host"], exc))
+        try:
+            return docker.APIClient(
+                base_url=p["docker_host"], version=p["api_version"], timeout=p["timeout"], tls=tls_config
+            )
+        except DockerException as exc:
+            self.fail("Cannot connect to the Docker daemon at %s: %s" % (p["docker_host"], exc))

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The main job: provision a local lab of docker-enabled Mesos agents with playbooks/site.yml.
+# Installs what it needs (venv, Docker engine, images, registry) and leaves the lab running.
+# Extra arguments go to ansible-playbook (e.g. `scripts/lab.sh --check --diff`).
+source "$(dirname "$0")/lib.sh"
+cd "$REPO"
+ensure_venv
+testbed_up
+ansible-playbook -i lab/inventory.yml playbooks/site.yml "$@"

@@ -1,0 +1,39 @@
+# Shared by scripts/lab.sh and scripts/test.sh: make this machine ready, idempotently.
+# Sourced, not run. Needs root on Debian (apt-get).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=$REPO/.venv
+export ANSIBLE_COLLECTIONS_PATH=$REPO/.build/collections
+export PATH=$VENV/bin:$PATH
+
+log() { printf '[mesos.docker] %s\n' "$*" >&2; }
+
+# The collection as Ansible finds it: .build/collections/ansible_collections/mesos/docker -> the repo.
+link_collection() {
+  local link=$REPO/.build/collections/ansible_collections/mesos/docker
+  mkdir -p "$(dirname "$link")"
+  [ -L "$link" ] || ln -sfn "$REPO" "$link"
+}
+
+# A venv with the pinned requirements; reinstalled only when the requirements change.
+ensure_venv() {
+  if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+    log "installing python3-venv from Debian"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+  fi
+  local want have=""
+  want=$(cat "$REPO/requirements.txt" "$REPO/requirements-test.txt" | sha256sum | cut -c1-16)
+  [ -f "$VENV/.requirements" ] && have=$(cat "$VENV/.requirements")
+  if [ "$want" != "$have" ] || [ ! -x "$VENV/bin/python" ]; then
+    log "creating the venv $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO/requirements-test.txt"
+    echo "$want" >"$VENV/.requirements"
+  fi
+  link_collection
+}
+
+testbed_up() { "$REPO/tests/testbed/testbed.sh" up; }
+testbed_down() { "$REPO/tests/testbed/testbed.sh" down || true; }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test of mesos.docker: lint and sanity, unit tests, the stand-in agent,
+# integration tests on the real Docker engine and registry, molecule scenarios.
+# Installs what it needs, starts the test bed, and tears down what it started.
+# Extra arguments go to pytest (e.g. `scripts/test.sh tests/unit -k image`).
+source "$(dirname "$0")/lib.sh"
+cd "$REPO"
+ensure_venv
+testbed_up
+trap testbed_down EXIT
+if [ $# -eq 0 ]; then
+  set -- tests
+fi
+pytest -p no:cacheprovider "$@"
