@@ -9,6 +9,8 @@ ensure_venv
 testbed_up
 trap testbed_down EXIT
 if [ $# -eq 0 ]; then
-  set -- tests
+  # Fast and telling first; the real engine, registry and molecule after.
+  set -- tests/unit tests/standin tests/lint tests/integration
+  [ -d tests/molecule ] && set -- "$@" tests/molecule
 fi
 pytest -p no:cacheprovider "$@"
