@@ -39,6 +39,9 @@ except ImportError:
         pass
 
 
+# The SDK's exceptions, re-exported so modules catch them without importing docker themselves.
+__all__ = ["APIError", "DockerException", "ImageNotFound", "NotFound", "DockerModule", "DOCKER_COMMON_ARGS", "HAS_DOCKER"]
+
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
 DOCKER_COMMON_ARGS = dict(

@@ -107,13 +107,19 @@ class CallbackModule(CallbackBase):
     CALLBACK_NAME = "mesos_docker_results"
     CALLBACK_NEEDS_ENABLED = False
 
-    def _record(self, result):
+    def _record(self, result, failed=False):
         data = dict(result._result)
+        data["failed"] = failed or bool(data.get("failed"))
         print("MESOS_DOCKER_RESULT " + json.dumps({"task": result._task.get_name(), "result": data}, default=str))
 
-    v2_runner_on_ok = _record
-    v2_runner_on_failed = lambda self, result, ignore_errors=False: self._record(result)
-    v2_runner_on_skipped = _record
+    def v2_runner_on_ok(self, result):
+        self._record(result)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._record(result, failed=True)
+
+    def v2_runner_on_skipped(self, result):
+        self._record(result)
 '''
 
 
@@ -144,7 +150,7 @@ def run_ansible_playbook(playbook, extra_vars=None, check=False, diff=False, ver
     run_env = ansible_env(env)
     run_env["ANSIBLE_CALLBACK_PLUGINS"] = _callback_dir()
     run_env["ANSIBLE_CALLBACKS_ENABLED"] = "mesos_docker_results"
-    proc = subprocess.run(cmd, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(cmd, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL, check=False)
     return AnsibleRun(proc)
 
 

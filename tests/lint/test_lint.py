@@ -33,7 +33,7 @@ def run(cmd, cwd=REPO, timeout=1200, env=None):
     run_env["PATH"] = BIN + os.pathsep + run_env.get("PATH", "")
     run_env.update(env or {})
     proc = subprocess.run(cmd, cwd=cwd, env=run_env, capture_output=True, text=True, timeout=timeout,
-                          stdin=subprocess.DEVNULL)
+                          stdin=subprocess.DEVNULL, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
 

@@ -1,0 +1,141 @@
+"""mesos.docker.recover on one real Docker daemon shared by several "agents".
+
+The daemon holds: two agents' legacy-named containers, executor containers, modern-named ones (ours
+with labels, one proven by its sandbox mount, ones with no proof or another agent's label), an
+unparseable ``mesos-...`` name, a container named like an agent and plain user containers.
+Agent IDs and container IDs are fresh per test; every container carries ``mesos-docker-test=<prefix>``
+so the test finds (and removes) exactly its own.
+"""
+import os
+import uuid
+
+import pytest
+
+MODULE = "recover"
+TEST_LABEL = "mesos-docker-test"
+AGENT_LABEL = "org.apache.mesos.agent_id"
+
+
+def _uuid():
+    return str(uuid.uuid4())
+
+
+@pytest.fixture
+def daemon(docker_api, testbed, name_prefix, tmp_path):
+    busybox = testbed["TESTBED_IMAGE_BUSYBOX"]
+    me, other = _uuid() + "-S0", _uuid() + "-S1"
+    u = [_uuid() for _ in range(10)]
+    work_dir = tmp_path / "work"
+    made = []
+
+    def make(name, labels=None, binds=None, start=True):
+        all_labels = {TEST_LABEL: name_prefix}
+        all_labels.update(labels or {})
+        hc = docker_api.create_host_config(binds=binds or [], network_mode="none")
+        c = docker_api.create_container(busybox, command=["sleep", "60"], name=name, labels=all_labels, host_config=hc)
+        made.append(c["Id"])
+        if start:
+            docker_api.start(c["Id"])
+        return name
+
+    def sandbox(agent, cid):
+        path = work_dir / "slaves" / agent / "frameworks" / "fw" / "executors" / "ex" / "runs" / cid
+        path.mkdir(parents=True, exist_ok=True)
+        return ["%s:/mnt/mesos/sandbox" % path]
+
+    n = {}
+    n["me_known"] = make("mesos-%s.%s" % (me, u[0]))
+    n["me_known_exec"] = make("mesos-%s.%s.executor" % (me, u[0]))
+    n["me_orphan"] = make("mesos-%s.%s" % (me, u[1]), start=False)
+    n["me_orphan_exec"] = make("mesos-%s.%s.executor" % (me, u[1]))
+    n["other_legacy"] = make("mesos-%s.%s" % (other, u[2]))
+    n["other_legacy_exec"] = make("mesos-%s.%s.executor" % (other, u[2]))
+    n["modern_mine_orphan"] = make("mesos-" + u[3], labels={AGENT_LABEL: me})
+    n["modern_mine_known"] = make("mesos-" + u[4], labels={AGENT_LABEL: me})
+    n["modern_mount_orphan"] = make("mesos-" + u[5], binds=sandbox(me, u[5]))
+    n["modern_mount_orphan_exec"] = make("mesos-" + u[5] + ".executor", binds=sandbox(me, u[5]))
+    n["modern_no_proof"] = make("mesos-" + u[6])
+    n["modern_other_label"] = make("mesos-" + u[7], labels={AGENT_LABEL: other})
+    n["modern_other_mount"] = make("mesos-" + u[8], binds=sandbox(other, u[8]))
+    n["unparseable"] = make("mesos-nope-" + name_prefix)
+    n["agent_like"] = make("mesos-agent-" + name_prefix)
+    n["user"] = make(name_prefix + "-web")
+    n["user_with_mesos"] = make(name_prefix + "-mesos-" + u[9])
+
+    # the checkpoint knows u[4] (latest run with both pid files); known_containers gives u[0]
+    run = work_dir / "meta" / "slaves" / me / "frameworks" / "fw" / "executors" / "ex" / "runs" / u[4]
+    (run / "pids").mkdir(parents=True)
+    (run / "pids" / "forked.pid").write_text("1")
+    (run / "pids" / "libprocess.pid").write_text("slave(1)@127.0.0.1:5051")
+    os.symlink(str(run), str(run.parent / "latest"))
+    os.symlink(str(work_dir / "meta" / "slaves" / me), str(work_dir / "meta" / "slaves" / "latest"))
+
+    yield dict(me=me, other=other, u=u, names=n, work_dir=str(work_dir))
+    for ident in made:
+        try:
+            docker_api.remove_container(ident, force=True, v=True)
+        except Exception:
+            pass
+
+
+def survivors(docker_api, prefix):
+    return sorted(c["Names"][0][1:] for c in docker_api.containers(all=True, filters={"label": "%s=%s" % (TEST_LABEL, prefix)}))
+
+
+@pytest.mark.parametrize("mesos_image", [True, False], ids=["docker_mesos_image", "host-executors"])
+def test_recover_kills_exactly_this_agents_orphans(run_module, docker_api, name_prefix, daemon, mesos_image):
+    n = daemon["names"]
+    everything = sorted(n.values())
+    orphans = {n["me_orphan"], n["me_orphan_exec"], n["modern_mine_orphan"], n["modern_mount_orphan"],
+               n["modern_mount_orphan_exec"]}
+    if not mesos_image:
+        orphans.add(n["me_known_exec"])  # host-mode agents run executors as processes
+    args = dict(agent_id=daemon["me"], work_dir=daemon["work_dir"], known_containers=[daemon["u"][0]],
+                kill_orphans=True, stop_timeout=0, docker_mesos_image=mesos_image)
+
+    checked = run_module(MODULE, args, check=True).result
+    assert checked["changed"] and set(checked["killed"]) == orphans
+    assert survivors(docker_api, name_prefix) == everything  # check mode kills nothing
+
+    run = run_module(MODULE, args, diff=True)
+    r = run.result
+    assert run.rc == 0, run.output
+    assert r["changed"] and set(r["killed"]) == orphans
+    assert r["known_container_ids"] == sorted([daemon["u"][0], daemon["u"][4]])
+    assert survivors(docker_api, name_prefix) == sorted(set(everything) - orphans)
+    ours_known = {e["name"] for e in r["known"]}
+    expected_known = {n["me_known"], n["modern_mine_known"]} | ({n["me_known_exec"]} if mesos_image else set())
+    assert expected_known <= ours_known
+    foreign = {e["name"]: e["reason"] for e in r["foreign"]}
+    assert "does not parse" in foreign[n["unparseable"]] and "does not parse" in foreign[n["agent_like"]]
+    assert foreign[n["modern_no_proof"]] == "no proof of ownership by this agent"
+    for key in ("other_legacy", "other_legacy_exec", "modern_other_label", "modern_other_mount"):
+        assert foreign[n[key]] == "belongs to agent " + daemon["other"]
+    assert foreign[n["user_with_mesos"]] == "not Mesos-named"  # the name filter is a substring match
+    assert n["user"] not in foreign  # not even listed
+
+    again = run_module(MODULE, args).result
+    assert again["changed"] is False and again["killed"] == [] and again["orphans"] == []
+    assert survivors(docker_api, name_prefix) == sorted(set(everything) - orphans)
+
+
+def test_recover_without_kill_only_reports(run_module, docker_api, name_prefix, daemon):
+    r = run_module(MODULE, dict(work_dir=daemon["work_dir"])).result  # agent ID and known set from the checkpoint
+    assert r["changed"] is False and r["agent_id"] == daemon["me"]
+    assert r["known_container_ids"] == [daemon["u"][4]]
+    assert daemon["names"]["me_known"] in {e["name"] for e in r["orphans"]}  # u[0] is not checkpointed
+    assert survivors(docker_api, name_prefix) == sorted(daemon["names"].values())
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (dict(agent_id="a-S0", known_containers=["not-a-uuid"], kill_orphans=True), "not UUIDs: not-a-uuid"),
+        (dict(agent_id="a-S0", kill_orphans=True), "one of the following is required"),
+        (dict(agent_id="a-S0", work_dir="/nonexistent/mesos", kill_orphans=True), "No agent checkpoint"),
+    ],
+)
+def test_recover_bad_input_removes_nothing(run_module, docker_api, name_prefix, daemon, args, message):
+    run = run_module(MODULE, args)
+    assert run.rc != 0 and message in run.result["msg"], run.result
+    assert survivors(docker_api, name_prefix) == sorted(daemon["names"].values())
