@@ -34,7 +34,7 @@ REPEAT = 5
 
 def best_of(func, repeat=REPEAT):
     best = None
-    for _ in range(repeat):
+    for dummy in range(repeat):
         start = time.perf_counter()
         func()
         elapsed = time.perf_counter() - start

@@ -3,7 +3,7 @@
 # Installs what it needs (venv, Docker engine, images, registry) and leaves the lab running.
 # Extra arguments go to ansible-playbook (e.g. `scripts/lab.sh --check --diff`).
 source "$(dirname "$0")/lib.sh"
-cd "$REPO"
+cd "$REPO" || exit 1
 ensure_venv
 testbed_up
 ansible-playbook -i lab/inventory.yml playbooks/site.yml "$@"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/lab.sh and scripts/test.sh: make this machine ready, idempotently.
 # Sourced, not run. Needs root on Debian (apt-get).
 set -euo pipefail

@@ -4,7 +4,7 @@
 # Installs what it needs, starts the test bed, and tears down what it started.
 # Extra arguments go to pytest (e.g. `scripts/test.sh tests/unit -k image`).
 source "$(dirname "$0")/lib.sh"
-cd "$REPO"
+cd "$REPO" || exit 1
 ensure_venv
 testbed_up
 trap testbed_down EXIT

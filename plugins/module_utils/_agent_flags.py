@@ -1,5 +1,5 @@
 # Private to the mesos.docker collection: no API stability promise.
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """The Apache Mesos agent's flags, and how Mesos loads, checks and prints them.
 
 Stdlib only: this file is shipped to managed hosts, imported by filter plugins and by

@@ -1,5 +1,5 @@
 # Private to the mesos.docker collection: no API stability promise.
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """The one place where mesos.docker modules get an AnsibleModule and a Docker client.
 
 Modules never build a Docker client themselves: they create a :class:`DockerModule`,

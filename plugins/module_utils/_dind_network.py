@@ -1,5 +1,5 @@
 # Private to the mesos.docker collection: no API stability promise.
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """Safe allocation of parent-network slices for docker-in-docker Mesos agents.
 
 In the bridged mode of mesos-slave-dind every agent container gets a slice of the
@@ -254,7 +254,7 @@ def _reserved_intervals(base, prefixlen, size, network, reserved, gateway):
     if gateway:
         _require_netaddr()
         try:
-            gw = netaddr.IPAddress(str(gateway).split("/")[0])
+            gw = netaddr.IPAddress(str(gateway).split("/", maxsplit=1)[0])
         except (netaddr.AddrFormatError, ValueError, TypeError) as exc:
             raise DindNetworkError("gateway %r is not an IPv4 address (%s): expected e.g. '172.17.0.1'" % (gateway, exc))
         if gw.version != 4 or not base <= int(gw) <= last:

@@ -1,5 +1,5 @@
 # Private to the mesos.docker collection: no API stability promise.
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """Parse and normalise Docker image references, the way the Docker engine does.
 
 Pure Python, no Docker SDK: it runs before any API call, so a malformed reference

@@ -1,5 +1,5 @@
 # Private to the mesos.docker collection: no API stability promise.
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """Mesos Docker container names and the labels our launches carry.
 
 Names follow ``src/slave/containerizer/docker.{hpp,cpp}`` in Apache Mesos:

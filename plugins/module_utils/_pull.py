@@ -1,5 +1,5 @@
 # Private to the mesos.docker collection: no API stability promise.
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """Pull images the way the Mesos Docker containerizer does. Shared by the ``image`` and ``container`` modules.
 
 Policy (Mesos ``force_pull_image``):

@@ -1,5 +1,5 @@
 #!/usr/bin/python
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 
 from __future__ import absolute_import, division, print_function
 
@@ -46,7 +46,7 @@ description:
   - "B(Batch.) O(containers) launches (stops, removes) many containers in one call, O(max_workers) at a time;
     every top-level option is the default of each entry; images are ensured once for all entries."
 author:
-  - mesos.docker developers
+  - mesos.docker developers (@mesos-docker)
 extends_documentation_fragment:
   - mesos.docker.docker
   - mesos.docker.docker.attributes

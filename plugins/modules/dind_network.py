@@ -1,5 +1,5 @@
 #!/usr/bin/python
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 
 from __future__ import absolute_import, division, print_function
 
@@ -29,7 +29,7 @@ description:
     (C(run_once: true), C(delegate_to: localhost)) and hand the result to each agent."
   - IPv4 only. IPv6 parent networks are refused.
 author:
-  - mesos.docker developers
+  - mesos.docker developers (@mesos-docker)
 extends_documentation_fragment:
   - mesos.docker.docker
 options:

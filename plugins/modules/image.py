@@ -1,5 +1,5 @@
 #!/usr/bin/python
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 
 from __future__ import absolute_import, division, print_function
 
@@ -24,7 +24,7 @@ description:
   - With O(state=absent) the images are removed (like C(docker rmi), a tag shared with other
     tags is only untagged).
 author:
-  - mesos.docker developers (!UNKNOWN)
+  - mesos.docker developers (@mesos-docker)
 extends_documentation_fragment:
   - mesos.docker.docker
   - mesos.docker.docker.attributes

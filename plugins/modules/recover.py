@@ -1,5 +1,5 @@
 #!/usr/bin/python
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 
 from __future__ import absolute_import, division, print_function
 
@@ -36,7 +36,7 @@ description:
     tasks are kept; without it the agent runs executors as host processes, so an executor container
     is a leftover of an earlier container-mode run and is an orphan even when its task is known."
 author:
-  - mesos.docker developers
+  - mesos.docker developers (@mesos-docker)
 extends_documentation_fragment:
   - mesos.docker.docker
   - mesos.docker.docker.attributes

@@ -24,7 +24,7 @@ def _uuid():
 def daemon(docker_api, testbed, name_prefix, tmp_path):
     busybox = testbed["TESTBED_IMAGE_BUSYBOX"]
     me, other = _uuid() + "-S0", _uuid() + "-S1"
-    u = [_uuid() for _ in range(10)]
+    u = [_uuid() for dummy in range(10)]
     work_dir = tmp_path / "work"
     made = []
 

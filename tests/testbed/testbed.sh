@@ -47,8 +47,8 @@ start_dockerd() {
   log "starting dockerd"
   setsid dockerd >"$STATE/dockerd.log" 2>&1 < /dev/null &
   echo $! >"$STATE/dockerd.pid"
-  local i
-  for i in $(seq 1 60); do
+  local _
+  for _ in $(seq 1 60); do
     docker_answers && return 0
     sleep 1
   done
@@ -162,8 +162,8 @@ CFG
     log "starting the registry on $REGISTRY_ADDR"
     setsid docker-registry serve "$dir/config.yml" >"$STATE/registry.log" 2>&1 < /dev/null &
     echo $! >"$STATE/registry.pid"
-    local i
-    for i in $(seq 1 30); do
+    local _
+    for _ in $(seq 1 30); do
       curl -s -o /dev/null "http://$REGISTRY_ADDR/v2/" && break
       sleep 0.5
     done
@@ -223,8 +223,8 @@ stop_pidfile() { # stop_pidfile FILE NAME
   if kill -0 "$pid" 2>/dev/null; then
     log "stopping $2 (pid $pid)"
     kill "$pid"
-    local i
-    for i in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    local _
+    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     kill -9 "$pid" 2>/dev/null || true
   fi
   rm -f "$1"

@@ -1,4 +1,4 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 import pytest
 
 from ansible_collections.mesos.docker.plugins.module_utils import _agent_flags as af

@@ -1,4 +1,4 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """Unit and property tests of mesos.docker's dind network allocator."""
 
 from __future__ import absolute_import, division, print_function
@@ -188,20 +188,20 @@ def test_exactly_full():
         (dict(agents=[{"name": "a", "ofset": "0.0.1.0"}]), DindNetworkError, r"unknown key\(s\) ofset: expected only 'name' and optional 'offset'"),
         (dict(agents="a"), DindNetworkError, r"agents 'a' is not a list"),
         # offsets
-        (dict(agents=[{"name": "a", "offset": "0.0.256.0"}]), DindNetworkError, r"offset '0.0.256.0' has octet 256 > 255 \(the seed's shell arithmetic would silently wrap it\)"),
-        (dict(agents=[{"name": "a", "offset": "0.1.0.0"}]), DindNetworkError, r"offset '0.1.0.0' overflows past the end of the parent network 172.17.0.0/16, which spans offsets 0.0.0.0 to 0.0.255.255"),
-        (dict(agents=[{"name": "a", "offset": "0.0.1.5"}]), DindNetworkError, r"offset '0.0.1.5' is not aligned to /24 blocks: expected a multiple of 0.0.1.0 \(e.g. 0.0.1.0 or 0.0.2.0\)"),
+        (dict(agents=[{"name": "a", "offset": "0.0.256.0"}]), DindNetworkError, r"offset '0.0.256.0' has octet 256 > 255 \(the seed's shell arithmetic would silently wrap it\)"),  # noqa: E501
+        (dict(agents=[{"name": "a", "offset": "0.1.0.0"}]), DindNetworkError, r"offset '0.1.0.0' overflows past the end of the parent network 172.17.0.0/16, which spans offsets 0.0.0.0 to 0.0.255.255"),  # noqa: E501
+        (dict(agents=[{"name": "a", "offset": "0.0.1.5"}]), DindNetworkError, r"offset '0.0.1.5' is not aligned to /24 blocks: expected a multiple of 0.0.1.0 \(e.g. 0.0.1.0 or 0.0.2.0\)"),  # noqa: E501
         (dict(agents=[{"name": "a", "offset": "1.0"}]), DindNetworkError, r"offset '1.0' is not a dotted quad: expected a form such as '0.0.1.0'"),
         (dict(agents=[{"name": "a", "offset": "0.0.01.0"}]), DindNetworkError, r"offset '0.0.01.0' has an octet with a leading zero"),
         (dict(agents=[{"name": "a", "offset": 256}]), DindNetworkError, r"offset 256 is not a string: expected a dotted quad"),
-        (dict(agents=[{"name": "a", "offset": "0.0.0.0"}]), DindNetworkError, r"offset '0.0.0.0' of agent 'a' is reserved in 172.17.0.0/16 because it holds the parent network address and default gateway 172.17.0.1"),
-        (dict(agents=[{"name": "a", "offset": "0.0.3.0"}], reserved=["172.17.3.128/25"]), DindNetworkError, r"offset '0.0.3.0' of agent 'a' is reserved .* because it overlaps reserved range 172.17.3.128/25"),
-        (dict(agents=[{"name": "a", "offset": "0.0.3.0"}, {"name": "b", "offset": "0.0.3.0"}]), DindNetworkError, r"offset '0.0.3.0' of agent 'b' is already taken by agent 'a' \(172.17.3.0/24\)"),
+        (dict(agents=[{"name": "a", "offset": "0.0.0.0"}]), DindNetworkError, r"offset '0.0.0.0' of agent 'a' is reserved in 172.17.0.0/16 because it holds the parent network address and default gateway 172.17.0.1"),  # noqa: E501
+        (dict(agents=[{"name": "a", "offset": "0.0.3.0"}], reserved=["172.17.3.128/25"]), DindNetworkError, r"offset '0.0.3.0' of agent 'a' is reserved .* because it overlaps reserved range 172.17.3.128/25"),  # noqa: E501
+        (dict(agents=[{"name": "a", "offset": "0.0.3.0"}, {"name": "b", "offset": "0.0.3.0"}]), DindNetworkError, r"offset '0.0.3.0' of agent 'b' is already taken by agent 'a' \(172.17.3.0/24\)"),  # noqa: E501
         # reserved
         (dict(reserved=["172.17.300.0/24"]), DindNetworkError, r"reserved entry '172.17.300.0/24' is not a CIDR or address"),
         (dict(reserved=["fd00::/64"]), DindNetworkError, r"reserved entry 'fd00::/64' is IPv6"),
         # capacity
-        (dict(network="192.168.0.0/24", size=26, agents=["a", "b", "c", "d"]), DindNetworkError, r"4 agent\(s\) need a new /26 slice of 192.168.0.0/24 but only 3 free block\(s\) remain \(4 blocks in total, 1 reserved, 0 already allocated\)"),
+        (dict(network="192.168.0.0/24", size=26, agents=["a", "b", "c", "d"]), DindNetworkError, r"4 agent\(s\) need a new /26 slice of 192.168.0.0/24 but only 3 free block\(s\) remain \(4 blocks in total, 1 reserved, 0 already allocated\)"),  # noqa: E501
     ],
 )
 def test_refusals(kwargs, exc, pattern):
@@ -237,9 +237,9 @@ def test_validate_request_ok():
     [
         # network changed: recorded fixed_cidr does not match any more
         ({"a": {"offset": "0.0.1.0", "fixed_cidr": "172.17.1.0/24"}}, dict(network="172.18.0.0/16"),
-         r"previous allocation for agent 'a' \(offset 0.0.1.0, 172.17.1.0/24\) was made for a different parent network than 172.18.0.0/16 \(it would now be 172.18.1.0/24\): refusing to move a running agent silently; clear or migrate the state file first"),
+         r"previous allocation for agent 'a' \(offset 0.0.1.0, 172.17.1.0/24\) was made for a different parent network than 172.18.0.0/16 \(it would now be 172.18.1.0/24\): refusing to move a running agent silently; clear or migrate the state file first"),  # noqa: E501
         # shrunk network: offset past the end
-        ({"a": {"offset": "0.1.0.0"}}, dict(network="10.0.0.0/16"), r"previous allocation for agent 'a' \(offset 0.1.0.0\) no longer fits 10.0.0.0/16 with size 24 .*overflows.*clear or migrate the state file"),
+        ({"a": {"offset": "0.1.0.0"}}, dict(network="10.0.0.0/16"), r"previous allocation for agent 'a' \(offset 0.1.0.0\) no longer fits 10.0.0.0/16 with size 24 .*overflows.*clear or migrate the state file"),  # noqa: E501
         # size changed: recorded size
         ({"a": {"offset": "0.0.1.0", "size": 24}}, dict(size=25), r"was made with size 24 but size 25 is requested: refusing to move"),
         # size changed: offset no longer aligned
@@ -247,7 +247,7 @@ def test_validate_request_ok():
         # now reserved
         ({"a": {"offset": "0.0.1.0"}}, dict(reserved=["172.17.1.0/24"]), r"is no longer allowed because it overlaps reserved range 172.17.1.0/24: refusing"),
         # corrupt state: two agents same block
-        ({"a": {"offset": "0.0.1.0"}, "b": {"offset": "0.0.1.0"}}, dict(agents=["a", "b"]), r"previous allocation for agent 'b' .* is also recorded for agent 'a'"),
+        ({"a": {"offset": "0.0.1.0"}, "b": {"offset": "0.0.1.0"}}, dict(agents=["a", "b"]), r"previous allocation for agent 'b' .* is also recorded for agent 'a'"),  # noqa: E501
         # a pin colliding with a recorded agent
         ({"a": {"offset": "0.0.1.0"}}, dict(agents=["a", {"name": "b", "offset": "0.0.1.0"}]), r"offset '0.0.1.0' of agent 'b' is already taken by agent 'a'"),
         # malformed previous entry
@@ -270,7 +270,7 @@ def test_state_mismatch_is_dedicated_subclass():
 @pytest.mark.parametrize(
     "state, network, size, pattern",
     [
-        ({"network": "172.17.0.0/16", "size": 24, "allocations": {}}, "10.0.0.0/8", 24, r"records allocations in network 172.17.0.0/16 but network 10.0.0.0/8 is requested: .*clear or migrate the state file first \(/x/state.json\)"),
+        ({"network": "172.17.0.0/16", "size": 24, "allocations": {}}, "10.0.0.0/8", 24, r"records allocations in network 172.17.0.0/16 but network 10.0.0.0/8 is requested: .*clear or migrate the state file first \(/x/state.json\)"),  # noqa: E501
         ({"network": "172.17.0.0/16", "size": 24, "allocations": {}}, "172.17.0.0/16", 26, r"records allocations of size 24 but size 26 is requested"),
         ({"network": "172.17.0.0/16", "size": 24, "allocations": []}, "172.17.0.0/16", 24, r"malformed 'allocations'"),
     ],
@@ -376,7 +376,7 @@ def fleets(draw, max_blocks=4096):
     network = "%s/%d" % (netaddr.IPAddress(base), prefix)
     span = 1 << (32 - prefix)
     reserved = []
-    for _ in range(draw(st.integers(min_value=0, max_value=4))):
+    for dummy in range(draw(st.integers(min_value=0, max_value=4))):
         rprefix = draw(st.integers(min_value=max(prefix - 2, 0), max_value=32))
         start = base + draw(st.integers(min_value=-span // 4, max_value=span + span // 4))
         start = max(0, min(start, (1 << 32) - 1))
@@ -534,7 +534,7 @@ def test_random_churn_many_rounds():
     counter = 0
     for _round in range(50):
         live = set(n for n in live if rnd.random() > 0.2)
-        for _ in range(rnd.randint(0, 30)):
+        for dummy in range(rnd.randint(0, 30)):
             counter += 1
             live.add("n%04d" % counter)
         result = allocate("172.20.0.0/16", 26, sorted(live), reserved=["172.20.0.0/22"], previous=previous)

@@ -1,4 +1,4 @@
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """In-process tests of the mesos.docker.dind_network module."""
 
 from __future__ import absolute_import, division, print_function
@@ -303,7 +303,7 @@ def test_concurrent_runs_never_overlap(state):
         procs = [ctx.Process(target=_child, args=(state, g, queue)) for g in groups]
         for proc in procs:
             proc.start()
-        results = [queue.get(timeout=60) for _ in procs]
+        results = [queue.get(timeout=60) for dummy in procs]
         for proc in procs:
             proc.join(timeout=60)
         seen = {}

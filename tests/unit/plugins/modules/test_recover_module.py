@@ -107,9 +107,9 @@ def test_mount_proof_needs_work_dir():
 
 def test_mount_under_similar_prefix_is_no_proof():
     r = recover.Recoverer(FakeClient([]), ME, set(), work_dir=WORK)
-    cls, _ = r.classify_one(c("mesos-" + U[6], mounts=["/var/lib/mesos2/slaves/%s/x" % ME]))
+    cls, dummy = r.classify_one(c("mesos-" + U[6], mounts=["/var/lib/mesos2/slaves/%s/x" % ME]))
     assert cls == "foreign"
-    cls, _ = r.classify_one(c("mesos-" + U[6], mounts=["%s/slaves/%sX/x" % (WORK, ME)]))
+    cls, dummy = r.classify_one(c("mesos-" + U[6], mounts=["%s/slaves/%sX/x" % (WORK, ME)]))
     assert cls == "foreign"
 
 
