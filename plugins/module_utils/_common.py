@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
@@ -39,8 +40,23 @@ except ImportError:
         pass
 
 
+try:
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+    from requests.exceptions import Timeout as RequestsTimeout
+except ImportError:  # requests comes with the Docker SDK; placeholders keep modules importable
+
+    class RequestsConnectionError(Exception):
+        pass
+
+    class RequestsTimeout(Exception):
+        pass
+
+
 # The SDK's exceptions, re-exported so modules catch them without importing docker themselves.
-__all__ = ["APIError", "DockerException", "ImageNotFound", "NotFound", "DockerModule", "DOCKER_COMMON_ARGS", "HAS_DOCKER"]
+__all__ = [
+    "APIError", "DockerException", "ImageNotFound", "NotFound", "RequestsConnectionError", "RequestsTimeout",
+    "DockerModule", "DOCKER_COMMON_ARGS", "HAS_DOCKER", "parallel_map",
+]
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
@@ -107,3 +123,17 @@ class DockerModule:
             )
         except DockerException as exc:
             self.fail("Cannot connect to the Docker daemon at %s: %s" % (p["docker_host"], exc))
+
+
+def parallel_map(func, items, max_workers):
+    """``[func(item) for item in items]``, in order, on up to ``max_workers`` threads.
+
+    Docker API calls spend their time waiting on the daemon, so threads give real
+    parallelism for pulls, launches and stops of many containers in one module call.
+    """
+    items = list(items)
+    workers = max(1, min(int(max_workers or 1), len(items)))
+    if workers == 1:
+        return [func(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(func, items))

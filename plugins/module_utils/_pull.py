@@ -27,25 +27,16 @@ import re
 import threading
 import time
 
-from ansible_collections.mesos.docker.plugins.module_utils._common import APIError, DockerException, NotFound
+from ansible_collections.mesos.docker.plugins.module_utils._common import (
+    APIError,
+    DockerException,
+    NotFound,
+    RequestsConnectionError,
+    RequestsTimeout,
+    parallel_map,
+)
 from ansible_collections.mesos.docker.plugins.module_utils._docker_config import load as load_docker_config
 from ansible_collections.mesos.docker.plugins.module_utils._image_reference import parse as parse_reference
-
-try:
-    from concurrent.futures import ThreadPoolExecutor
-except ImportError:  # pragma: no cover - Python 2 only
-    ThreadPoolExecutor = None
-
-try:
-    from requests.exceptions import ConnectionError as RequestsConnectionError
-    from requests.exceptions import Timeout as RequestsTimeout
-except ImportError:  # pragma: no cover - requests comes with the Docker SDK
-
-    class RequestsConnectionError(Exception):
-        pass
-
-    class RequestsTimeout(Exception):
-        pass
 
 
 DEFAULT_MAX_WORKERS = 4
@@ -356,14 +347,7 @@ class ImagePuller:
                     image=ref.name, registry=ref.registry, reason=self.scrub(_error_text(exc)),
                 )
 
-        workers = max(1, min(int(max_workers or 1), len(work))) if work else 0
-        if workers <= 1 or ThreadPoolExecutor is None:
-            for ref in work:
-                outcome[ref] = run(ref)
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for ref, res in zip(work, pool.map(run, work)):
-                    outcome[ref] = res
+        outcome.update(zip(work, parallel_map(run, work, max_workers)))
 
         results = []
         errors = []

@@ -358,6 +358,9 @@ from ansible_collections.mesos.docker.plugins.module_utils._common import (
     DockerException,
     DockerModule,
     NotFound,
+    RequestsConnectionError,
+    RequestsTimeout,
+    parallel_map,
 )
 from ansible_collections.mesos.docker.plugins.module_utils._fetcher import Fetcher, FetchError, validate as validate_uri
 from ansible_collections.mesos.docker.plugins.module_utils._mesos_names import (
@@ -379,22 +382,6 @@ from ansible_collections.mesos.docker.plugins.module_utils._task_container impor
     build,
     desired_view,
 )
-
-try:
-    from concurrent.futures import ThreadPoolExecutor
-except ImportError:  # pragma: no cover
-    ThreadPoolExecutor = None
-
-try:
-    from requests.exceptions import ConnectionError as RequestsConnectionError
-    from requests.exceptions import Timeout as RequestsTimeout
-except ImportError:  # pragma: no cover - requests comes with the Docker SDK
-
-    class RequestsConnectionError(Exception):
-        pass
-
-    class RequestsTimeout(Exception):
-        pass
 
 try:
     from ansible_collections.mesos.docker.plugins.module_utils._pull import ImageError, ImagePuller
@@ -842,7 +829,6 @@ class ContainerManager:
 
     def finish_started(self, task):
         """After launch: wait, logs, result fields."""
-        r = task.result
         if task.inspect is None:
             return
         if task.p.get("wait") and not self.dm.check_mode:
@@ -948,13 +934,7 @@ class ContainerManager:
             self.dm.fail(str(exc))
         except (APIError, DockerException) as exc:
             self.dm.fail("Talking to the Docker daemon at %s failed: %s" % (self.p["docker_host"], exc))
-        workers = max(1, min(self.p["max_workers"], len(self.tasks)))
-        if workers == 1 or ThreadPoolExecutor is None:
-            for task in self.tasks:
-                self.run_one(task)
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                list(pool.map(self.run_one, self.tasks))
+        parallel_map(self.run_one, self.tasks, self.p["max_workers"])
         follow = [t for t in self.tasks if getattr(t, "launched", False) and t.inspect
                   and (t.inspect.get("State") or {}).get("Running") and not t.p.get("wait")]
         # Restart followers of running containers whose follower is gone (reboot, crash).

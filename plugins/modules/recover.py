@@ -202,6 +202,7 @@ from ansible_collections.mesos.docker.plugins.module_utils._common import (
     DockerException,
     DockerModule,
     NotFound,
+    parallel_map,
 )
 from ansible_collections.mesos.docker.plugins.module_utils._mesos_names import (
     LABEL_AGENT_ID,
@@ -210,11 +211,6 @@ from ansible_collections.mesos.docker.plugins.module_utils._mesos_names import (
     parse_name,
     primary_name,
 )
-
-try:
-    from concurrent.futures import ThreadPoolExecutor
-except ImportError:  # pragma: no cover
-    ThreadPoolExecutor = None
 
 
 class RecoverError(Exception):
@@ -363,11 +359,7 @@ class Recoverer:
     def kill_all(self, entries, stop_timeout, max_workers=8):
         if not entries:
             return []
-        workers = max(1, min(max_workers, len(entries)))
-        if workers == 1 or ThreadPoolExecutor is None:
-            return [e for e in (self.kill(x, stop_timeout) for x in entries) if e]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return [e for e in pool.map(lambda x: self.kill(x, stop_timeout), entries) if e]
+        return [e for e in parallel_map(lambda x: self.kill(x, stop_timeout), entries, max_workers) if e]
 
 
 def _get_json(url, username=None, password=None, validate_certs=True, timeout=30):
