@@ -43,7 +43,12 @@ start_dockerd() {
     log "using the Docker engine that already answers"
     return 0
   fi
-  pgrep -x dockerd >/dev/null && die "a dockerd process exists but does not answer; not starting a second one (see /var/log/dockerd.log)"
+  # dockerd records its pid here; dockerds inside containers (systemd or dind test hosts) don't count.
+  local pid
+  pid=$(cat /var/run/docker.pid 2>/dev/null || true)
+  if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
+    die "dockerd (pid $pid) is running but does not answer on /var/run/docker.sock; not starting a second one"
+  fi
   log "starting dockerd"
   setsid dockerd >"$STATE/dockerd.log" 2>&1 < /dev/null &
   echo $! >"$STATE/dockerd.pid"
