@@ -6,4 +6,6 @@ source "$(dirname "$0")/lib.sh"
 cd "$REPO" || exit 1
 ensure_venv
 testbed_up
-ansible-playbook -i lab/inventory.yml playbooks/site.yml "$@"
+# lab.yml makes three systemd hosts as containers, runs site.yml on them, prints each
+# agent's effective flags and runs a smoke task on each host's Docker.
+ansible-playbook -i lab/inventory.yml playbooks/lab.yml "$@"

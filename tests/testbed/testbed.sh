@@ -196,12 +196,14 @@ cmd_up() {
   mkdir -p "$STATE"
   install_packages
   start_dockerd
-  local busybox debian12 systemd12 debian11="" debian13=""
+  local busybox debian12 systemd12 debian11="" debian13="" systemd11="" systemd13=""
   busybox=$(ensure_image busybox)
   debian12=$(ensure_image debian12)
   systemd12=$(ensure_image systemd12)
   debian11=$(ensure_image debian11) || log "Debian 11 image not built: its suite did not bootstrap offline"
   debian13=$(ensure_image debian13) || log "Debian 13 image not built: its suite did not bootstrap offline"
+  [ -z "$debian11" ] || systemd11=$(ensure_image systemd11) || log "Debian 11 systemd image not built"
+  [ -z "$debian13" ] || systemd13=$(ensure_image systemd13) || log "Debian 13 systemd image not built"
   start_registry
   push_private_image "$busybox" "$REGISTRY_ADDR/testbed/busybox:latest"
   (umask 077; cat >"$STATE/env" <<ENV
@@ -215,10 +217,12 @@ TESTBED_IMAGE_DEBIAN12=$debian12
 TESTBED_IMAGE_SYSTEMD12=$systemd12
 TESTBED_IMAGE_DEBIAN11=$debian11
 TESTBED_IMAGE_DEBIAN13=$debian13
+TESTBED_IMAGE_SYSTEMD11=$systemd11
+TESTBED_IMAGE_SYSTEMD13=$systemd13
 TESTBED_TEST_LABEL=$TEST_LABEL
 ENV
   )
-  log "up: registry $REGISTRY_ADDR, images $busybox $debian12 $systemd12 ${debian11:-} ${debian13:-}"
+  log "up: registry $REGISTRY_ADDR, images $busybox $debian12 $systemd12 $debian11 $debian13 $systemd11 $systemd13"
 }
 
 stop_pidfile() { # stop_pidfile FILE NAME

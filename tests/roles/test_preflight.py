@@ -1,0 +1,95 @@
+"""Bad inputs fail in the roles' preflight, before any change, naming the variable and value.
+
+Runs each role against this machine (``connection: local``) in check mode with only
+the ``always``-tagged tasks (the OS variables and the preflight): read-only commands
+(``dpkg-query``, ``apt-cache policy``, ``stat``), nothing is installed or written.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.dirname(sys.executable)
+
+GOOD_AGENT = {
+    "mesos_agent_install_method": "binary",
+    "mesos_agent_binary": os.path.join(REPO, "tests", "standin", "mesos-agent"),
+    "mesos_agent_master": "10.0.0.1:5050",
+}
+
+
+def run_preflight(tmp_path, role, variables):
+    playbook = tmp_path / "preflight.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  connection: local\n  gather_facts: true\n"
+        "  roles:\n    - role: mesos.docker.%s\n" % role
+    )
+    extra = tmp_path / "vars.json"
+    extra.write_text(json.dumps(variables))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "collections"),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="false",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
+    proc = subprocess.run(
+        [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", str(playbook), "--check",
+         "-e", "ansible_python_interpreter=%s" % sys.executable,
+         "--tags", "mesos_docker_preflight_only", "-e", "@%s" % extra],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("role, variables, expected", [
+    pytest.param("mesos_agent", dict(GOOD_AGENT, mesos_agent_flags={"docker_kil_orphans": False}),
+                 ["Failed to load unknown flag 'docker_kil_orphans'"], id="misspelled-flag"),
+    pytest.param("mesos_agent", dict(GOOD_AGENT, mesos_agent_executor_registration_timeout="soon"),
+                 ["Failed to load flag 'executor_registration_timeout'", "'soon'"], id="duration-not-a-duration"),
+    pytest.param("mesos_agent", dict(GOOD_AGENT, mesos_agent_flags={"docker_kill_orphans": "maybe"}),
+                 ["Failed to load flag 'docker_kill_orphans'", "'maybe'"], id="bool-not-a-bool"),
+    pytest.param("mesos_agent", dict(GOOD_AGENT, mesos_agent_resources={"cpus": -1, "mem": 1024}),
+                 ["mesos_agent_resources", "cpus=-1"], id="negative-resource"),
+    pytest.param("mesos_agent", dict(GOOD_AGENT, mesos_agent_master="mesos-master"),
+                 ["mesos_agent_master=\"mesos-master\"", "zk://"], id="master-neither-host-port-nor-zk"),
+    pytest.param("mesos_agent", dict(GOOD_AGENT, mesos_agent_master="http://m1:5050"),
+                 ["mesos_agent_master=\"http://m1:5050\""], id="master-url"),
+    pytest.param("mesos_agent", dict(GOOD_AGENT, mesos_agent_version="1.12.0",
+                                     mesos_agent_flags={"docker_mesos_imag": "x"}),
+                 ["unknown flag 'docker_mesos_imag'"], id="misspelled-flag-in-flags"),
+    pytest.param("mesos_agent", dict(GOOD_AGENT, mesos_agent_http_credentials=[{"principal": "ops", "secret": ""}]),
+                 ["mesos_agent_http_credentials", "\"ops\""], id="empty-http-secret"),
+    pytest.param("mesos_agent", dict(GOOD_AGENT, mesos_agent_http_credentials_path="creds.json"),
+                 ["mesos_agent_http_credentials_path=creds.json"], id="relative-http-credentials-path"),
+    pytest.param("mesos_agent", dict(GOOD_AGENT, mesos_agent_binary="/nonexistent/mesos-agent"),
+                 ["mesos_agent_binary=/nonexistent/mesos-agent"], id="binary-missing"),
+    pytest.param("docker_engine", {"docker_engine_min_version": "99.0.0"},
+                 ["below 99.0.0"], id="docker-below-bound"),
+    pytest.param("docker_config", {"docker_config_registries": [{"registry": "r.example:5000", "username": "u"}]},
+                 ["r.example:5000", "need a registry and either username and password"], id="registry-without-password"),
+    pytest.param("docker_config", {"docker_config_mode": "0644"},
+                 ["docker_config_mode=0644"], id="world-readable-credentials"),
+    pytest.param("iptables", {"iptables_bridge_subnet": "172.17.0.0"},
+                 ["iptables_bridge_subnet=172.17.0.0"], id="subnet-without-prefix"),
+])
+def test_bad_input_fails_in_preflight(tmp_path, role, variables, expected):
+    rc, out = run_preflight(tmp_path, role, variables)
+    assert rc != 0, out
+    for text in expected:
+        assert text in out, out
+
+
+def test_flag_errors_are_reported_all_at_once(tmp_path):
+    rc, out = run_preflight(tmp_path, "mesos_agent", dict(GOOD_AGENT, mesos_agent_flags={
+        "docker_kil_orphans": False, "docker_remove_delay": "soon"}))
+    assert rc != 0, out
+    assert "unknown flag 'docker_kil_orphans'" in out and "'docker_remove_delay'" in out, out
+
+
+def test_secrets_do_not_appear_in_preflight_failures(tmp_path):
+    rc, out = run_preflight(tmp_path, "docker_config", {"docker_config_registries": [
+        {"registry": "r.example:5000", "username": "u", "password": "s3cret-pass"},
+        {"registry": "", "username": "v", "password": "other-s3cret"}]})
+    assert rc != 0, out
+    assert "s3cret" not in out, out
