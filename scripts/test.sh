@@ -8,9 +8,5 @@ cd "$REPO" || exit 1
 ensure_venv
 testbed_up
 trap testbed_down EXIT
-if [ $# -eq 0 ]; then
-  # Fast and telling first; the real engine, registry and molecule after.
-  set -- tests/unit tests/standin tests/lint tests/integration
-  [ -d tests/molecule ] && set -- "$@" tests/molecule
-fi
+# Without arguments: everything under tests/, in the order of tests/conftest.py's RUN_ORDER.
 pytest -p no:cacheprovider "$@"

@@ -13,3 +13,15 @@ if not os.path.exists(_link):
         pass
 if COLLECTIONS_ROOT not in sys.path:
     sys.path.insert(0, COLLECTIONS_ROOT)
+
+
+# Fast and telling first; the real engine, registry and molecule scenarios last.
+RUN_ORDER = ("unit", "roles", "standin", "lint", "integration", "molecule")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        parts = os.path.relpath(str(item.path), os.path.join(REPO, "tests")).split(os.sep)
+        return RUN_ORDER.index(parts[0]) if parts[0] in RUN_ORDER else len(RUN_ORDER)
+
+    items.sort(key=rank)  # stable: keeps each directory's own order
