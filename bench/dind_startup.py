@@ -25,22 +25,14 @@ import time
 import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests", "testbed"))
+import testbed_env  # noqa: E402  pylint: disable=wrong-import-position
 BINDIR = os.path.dirname(sys.executable)
 NETWORK = "bench-mesos-dind"
 SUBNET = "10.248.0.0/16"
 IP_RANGE = "10.248.0.0/24"
 PREFIX = "bench-dind-"
 AGENTS = ["a", "b"]
-
-
-def testbed_env():
-    env = {}
-    with open(os.path.join(REPO, ".testbed", "env")) as handle:
-        for line in handle:
-            key, sep, value = line.rstrip("\n").partition("=")
-            if sep:
-                env[key] = value
-    return env
 
 
 def run(argv, **kwargs):
@@ -153,7 +145,7 @@ def main():
     parser.add_argument("--cold", action="store_true", help="remove the agent image first (include the build)")
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
-    tb = testbed_env()
+    tb = testbed_env.load()
     print("dind start-up, two bridged agents + one task each (%s image)" % ("cold" if args.cold else "cached"))
     print("%-4s %10s %10s %10s  %s" % ("run", "converge", "tasks", "total", "task addresses"))
     for number in range(1, args.runs + 1):

@@ -16,10 +16,8 @@ this is the cost of a re-run on an agent that already has its images, which is w
 with hundreds of agents pay on every run. Each task's time is measured by a callback from task
 start to its last result, so Ansible's own start-up is not counted.
 
-community.docker is not a dependency of the collection: on first run the bench installs the
-``ansible`` bundle (``pip install --no-deps 'ansible==12.*'``, from PyPI) into its own venv,
-``.build/bench-venv``, and adds that venv's ``ansible_collections`` to ANSIBLE_COLLECTIONS_PATH.
-The main venv (``.venv``) runs ansible-playbook and the modules in every case.
+community.docker is not a dependency of the collection; it comes with the ``ansible`` bundle that
+``requirements-test.txt`` installs into the venv (``.venv``), which runs every case.
 
 Needs the test bed (``tests/testbed/testbed.sh up``). Usage::
 
@@ -29,7 +27,6 @@ Needs the test bed (``tests/testbed/testbed.sh up``). Usage::
 from __future__ import print_function
 
 import argparse
-import glob
 import json
 import os
 import statistics
@@ -37,11 +34,11 @@ import subprocess
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests", "testbed"))
+import testbed_env  # noqa: E402  pylint: disable=wrong-import-position
 BUILD = os.path.join(REPO, ".build")
-BENCH_VENV = os.path.join(BUILD, "bench-venv")
 BENCH_DIR = os.path.join(BUILD, "bench")
 VENV_BIN = os.path.join(REPO, ".venv", "bin")
-TESTBED_ENV = os.path.join(REPO, ".testbed", "env")
 BENCH_REPO = "mesos-docker-bench/img"
 
 CALLBACK = '''
@@ -93,29 +90,17 @@ def log(msg):
 
 
 def read_testbed():
-    if not os.path.exists(TESTBED_ENV):
-        sys.exit("the test bed is not up (%s missing): run `tests/testbed/testbed.sh up`" % TESTBED_ENV)
-    env = {}
-    with open(TESTBED_ENV) as handle:
-        for line in handle:
-            key, sep, value = line.rstrip("\n").partition("=")
-            if sep:
-                env[key] = value
-    return env
+    try:
+        return testbed_env.load()
+    except testbed_env.TestbedNotUp as exc:
+        sys.exit(str(exc))
 
 
 def community_collections_path():
-    """The bench venv's ansible_collections parent, installing the ansible bundle on first use."""
-    pattern = os.path.join(BENCH_VENV, "lib", "python*", "site-packages", "ansible_collections", "community", "docker")
-    found = glob.glob(pattern)
-    if not found:
-        log("first run: installing the ansible bundle (for community.docker) into %s" % BENCH_VENV)
-        subprocess.check_call([sys.executable, "-m", "venv", BENCH_VENV])
-        subprocess.check_call([os.path.join(BENCH_VENV, "bin", "pip"), "install", "-q", "--no-deps", "ansible==12.*"])
-        found = glob.glob(pattern)
-        if not found:
-            sys.exit("community.docker not found in %s after installing the ansible bundle" % BENCH_VENV)
-    collection = found[0]
+    """The parent of the venv's ansible_collections (the ansible bundle) and community.docker's version."""
+    import ansible_collections.community.docker as community_docker
+
+    collection = os.path.dirname(community_docker.__file__)
     with open(os.path.join(collection, "MANIFEST.json")) as handle:
         version = json.load(handle)["collection_info"]["version"]
     return os.path.dirname(os.path.dirname(os.path.dirname(collection))), version

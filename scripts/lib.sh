@@ -30,7 +30,13 @@ ensure_venv() {
   if [ "$want" != "$have" ] || [ ! -x "$VENV/bin/python" ]; then
     log "creating the venv $VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO/requirements-test.txt"
+    mkdir -p "$REPO/.build"
+    if ! "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REPO/requirements-test.txt" \
+        >"$REPO/.build/pip-install.log" 2>&1; then
+      tail -n 40 "$REPO/.build/pip-install.log" >&2
+      log "pip install failed (full log: .build/pip-install.log)"
+      return 1
+    fi
     echo "$want" >"$VENV/.requirements"
   fi
   link_collection

@@ -2,6 +2,8 @@
 import os
 import sys
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS_ROOT = os.path.join(REPO, ".build", "collections")
 _link = os.path.join(COLLECTIONS_ROOT, "ansible_collections", "mesos", "docker")
@@ -11,8 +13,9 @@ if not os.path.exists(_link):
         os.symlink(REPO, _link)
     except FileExistsError:
         pass
-if COLLECTIONS_ROOT not in sys.path:
-    sys.path.insert(0, COLLECTIONS_ROOT)
+for _path in (COLLECTIONS_ROOT, os.path.join(REPO, "tests", "testbed")):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
 
 
 # Fast and telling first; the real engine, registry and molecule scenarios last.
@@ -25,3 +28,14 @@ def pytest_collection_modifyitems(items):
         return RUN_ORDER.index(parts[0]) if parts[0] in RUN_ORDER else len(RUN_ORDER)
 
     items.sort(key=rank)  # stable: keeps each directory's own order
+
+
+@pytest.fixture(scope="session")
+def testbed():
+    """The test bed's facts: registry address and credentials, image tags. Fails, never skips, when it is not up."""
+    import testbed_env
+
+    try:
+        return testbed_env.load()
+    except testbed_env.TestbedNotUp as exc:
+        pytest.fail(str(exc))

@@ -390,13 +390,7 @@ def allocate(network, size, agents, reserved=(), previous=None, gateway=None, re
     for name, offset in specs:
         if offset is None:
             continue
-        idx = parse_offset(offset, prefixlen, size, network)
-        why = res.reason(idx)
-        if why:
-            raise DindNetworkError(
-                "offset %r of agent %r is reserved in %s because %s: pick another multiple of %s"
-                % (offset, name, network, why, int_to_ip(1 << shift))
-            )
+        idx = _allowed_pin(name, offset, prefixlen, size, network, res)
         if idx in taken:
             raise DindNetworkError(
                 "offset %r of agent %r is already taken by agent %r (%s/%d): pick a free offset"
@@ -441,6 +435,18 @@ def allocate(network, size, agents, reserved=(), previous=None, gateway=None, re
     return result
 
 
+def _allowed_pin(name, offset, prefixlen, size, network, res):
+    """The block index of an agent's pinned offset, refused when it is reserved."""
+    idx = parse_offset(offset, prefixlen, size, network)
+    why = res.reason(idx)
+    if why:
+        raise DindNetworkError(
+            "offset %r of agent %r is reserved in %s because %s: pick another multiple of %s"
+            % (offset, name, network, why, int_to_ip(1 << (32 - size)))
+        )
+    return idx
+
+
 def validate_request(network, size, agents, reserved=(), gateway=None):
     """Check everything that does not depend on recorded state, cheaply, before any lock or write.
 
@@ -455,13 +461,7 @@ def validate_request(network, size, agents, reserved=(), gateway=None):
     for name, offset in specs:
         if offset is None:
             continue
-        idx = parse_offset(offset, prefixlen, size, network)
-        why = res.reason(idx)
-        if why:
-            raise DindNetworkError(
-                "offset %r of agent %r is reserved in %s because %s: pick another multiple of %s"
-                % (offset, name, network, why, int_to_ip(1 << (32 - size)))
-            )
+        idx = _allowed_pin(name, offset, prefixlen, size, network, res)
         if idx in pinned:
             raise DindNetworkError(
                 "offset %r of agent %r is also pinned by agent %r: pick a free offset" % (offset, name, pinned[idx])

@@ -13,27 +13,8 @@ import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS_ROOT = os.path.join(REPO, ".build", "collections")
-TESTBED_ENV = os.environ.get("TESTBED_ENV", os.path.join(REPO, ".testbed", "env"))
 # Every container a test makes carries this label; `testbed.sh down` removes them.
 TEST_LABEL = "mesos-docker-test"
-
-
-def load_testbed_env(path=TESTBED_ENV):
-    if not os.path.exists(path):
-        pytest.fail("the test bed is not up (%s missing): run `tests/testbed/testbed.sh up`" % path)
-    env = {}
-    with open(path) as handle:
-        for line in handle:
-            key, sep, value = line.rstrip("\n").partition("=")
-            if sep:
-                env[key] = value
-    return env
-
-
-@pytest.fixture(scope="session")
-def testbed():
-    """The test bed's facts: registry address and credentials, image tags."""
-    return load_testbed_env()
 
 
 @pytest.fixture(scope="session")
