@@ -17,8 +17,8 @@ def test_molecule_default(run_molecule, testbed):
     authentication is opted out.
     """
     http_secret = "molecule-" + secrets.token_hex(12)
-    rc, out = run_molecule("default", "test", extra_env={"MOLECULE_AGENT_HTTP_SECRET": http_secret,
-                                                      "ANSIBLE_VERBOSITY": "3"})
+    rc, out = run_molecule("default", "test",
+                           extra_env={"MOLECULE_AGENT_HTTP_SECRET": http_secret, "ANSIBLE_VERBOSITY": "3"})
     assert rc == 0, out[-30000:]
     user, password = testbed["TESTBED_REGISTRY_USER"], testbed["TESTBED_REGISTRY_PASSWORD"]
     for secret in (password, http_secret):
