@@ -376,7 +376,7 @@ def _get_json(url, username=None, password=None, validate_certs=True, timeout=30
     except Exception as exc:
         code = getattr(exc, "code", None)
         if code == 401:
-            raise RecoverError("The agent at %s answered 401 Unauthorized: give agent_url_username/password" % url)
+            raise RecoverError("The agent at %s answered 401 Unauthorized: agent_url_username/agent_url_password are missing or wrong" % url)
         if code is not None:
             raise RecoverError("The agent at %s answered HTTP %s" % (url, code))
         raise RecoverError("Cannot reach the agent at %s: %s" % (url, getattr(exc, "reason", None) or exc))

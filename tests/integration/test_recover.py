@@ -6,7 +6,16 @@ unparseable ``mesos-...`` name, a container named like an agent and plain user c
 Agent IDs and container IDs are fresh per test; every container carries ``mesos-docker-test=<prefix>``
 so the test finds (and removes) exactly its own.
 """
+import base64
+import json
 import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 import uuid
 
 import pytest
@@ -14,6 +23,7 @@ import pytest
 MODULE = "recover"
 TEST_LABEL = "mesos-docker-test"
 AGENT_LABEL = "org.apache.mesos.agent_id"
+STANDIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "standin", "mesos-agent")
 
 
 def _uuid():
@@ -139,3 +149,120 @@ def test_recover_bad_input_removes_nothing(run_module, docker_api, name_prefix, 
     run = run_module(MODULE, args)
     assert run.rc != 0 and message in run.result["msg"], run.result
     assert survivors(docker_api, name_prefix) == sorted(daemon["names"].values())
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def authenticated_agent(docker_api, testbed, name_prefix, tmp_path):
+    """A stand-in agent behind HTTP basic authentication, on a free loopback port, whose ``/containers``
+    lists one container ID; on the daemon, that container (legacy-named for this agent) and an orphan of
+    this agent. Stopped and removed afterwards."""
+    work_dir = tmp_path / "agent-work"
+    work_dir.mkdir()
+    secret = secrets.token_urlsafe(24)
+    credentials = tmp_path / "http-credentials.json"
+    credentials.touch(mode=0o600)
+    credentials.write_text(json.dumps({"credentials": [{"principal": "ops", "secret": secret}]}))
+    assert credentials.stat().st_mode & 0o777 == 0o600
+    known_cid, orphan_cid = _uuid(), _uuid()
+    (work_dir / "standin-containers.json").write_text(json.dumps(
+        [{"container_id": known_cid, "executor_id": "ex", "framework_id": "fw"}]))
+    port = _free_port()
+    url = "http://127.0.0.1:%d" % port
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith("MESOS_"))
+    log = open(str(tmp_path / "agent.log"), "w+")
+    made = []
+    process = subprocess.Popen(
+        [sys.executable, STANDIN, "--master=zk://127.0.0.1:2181/mesos", "--work_dir=%s" % work_dir,
+         "--ip=127.0.0.1", "--port=%d" % port, "--authenticate_http_readonly", "--authenticate_http_readwrite",
+         "--http_credentials=file://%s" % credentials],
+        env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        state = None
+        deadline = time.time() + 15
+        while state is None:
+            if process.poll() is not None:
+                log.seek(0)
+                pytest.fail("stand-in agent exited with %s: %s" % (process.returncode, log.read()))
+            if time.time() > deadline:
+                pytest.fail("stand-in agent did not answer on %s" % url)
+            request = urllib.request.Request(url + "/state", headers={
+                "Authorization": "Basic " + base64.b64encode(("ops:" + secret).encode()).decode()})
+            try:
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    state = json.loads(response.read())
+            except (OSError, ValueError):
+                time.sleep(0.1)
+        me = state["id"]
+        busybox = testbed["TESTBED_IMAGE_BUSYBOX"]
+        names = dict(known="mesos-%s.%s" % (me, known_cid), orphan="mesos-%s.%s" % (me, orphan_cid))
+        for name in names.values():
+            hc = docker_api.create_host_config(network_mode="none")
+            c = docker_api.create_container(busybox, command=["sleep", "300"], name=name,
+                                            labels={TEST_LABEL: name_prefix}, host_config=hc)
+            made.append(c["Id"])
+            docker_api.start(c["Id"])
+        yield dict(url=url, secret=secret, me=me, known_cid=known_cid, names=names)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+        for ident in made:
+            try:
+                docker_api.remove_container(ident, force=True, v=True)
+            except Exception:
+                pass
+
+
+def _secret_forms(secret):
+    return [secret, base64.b64encode(("ops:" + secret).encode()).decode(), base64.b64encode(secret.encode()).decode()]
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [None, ("ops", "wrong-" + uuid.uuid4().hex), ("nobody", "SECRET")],
+    ids=["no-credentials", "wrong-secret", "wrong-principal"],
+)
+def test_recover_agent_url_without_valid_credentials_fails_and_kills_nothing(
+        run_module, docker_api, name_prefix, authenticated_agent, credentials):
+    agent = authenticated_agent
+    args = dict(agent_id=agent["me"], agent_url=agent["url"], kill_orphans=True)
+    if credentials:
+        args.update(agent_url_username=credentials[0],
+                    agent_url_password=agent["secret"] if credentials[1] == "SECRET" else credentials[1])
+    run = run_module(MODULE, args, verbosity=3)
+    assert run.rc != 0, run.output
+    r = run.result
+    assert r["failed"], r
+    assert "%s/containers" % agent["url"] in r["msg"] and "401" in r["msg"], r["msg"]
+    assert survivors(docker_api, name_prefix) == sorted(agent["names"].values())
+    for form in _secret_forms(agent["secret"]) + ([credentials[1]] if credentials and credentials[1] != "SECRET" else []):
+        assert form not in run.output
+
+
+def test_recover_knows_containers_from_an_authenticated_agent(run_module, docker_api, name_prefix, authenticated_agent):
+    agent = authenticated_agent
+    names = agent["names"]
+    # no agent_id: the module reads it from /state, the known set from /containers, both behind authentication
+    args = dict(agent_url=agent["url"], agent_url_username="ops", agent_url_password=agent["secret"],
+                kill_orphans=True)
+    run = run_module(MODULE, args, verbosity=3)
+    assert run.rc == 0, run.output
+    r = run.result
+    assert r["agent_id"] == agent["me"]
+    assert r["known_container_ids"] == [agent["known_cid"]]
+    assert [e["name"] for e in r["known"]] == [names["known"]]
+    assert [e["name"] for e in r["orphans"]] == [names["orphan"]]
+    assert r["changed"] and r["killed"] == [names["orphan"]]
+    assert survivors(docker_api, name_prefix) == [names["known"]]
+    for form in _secret_forms(agent["secret"]):
+        assert form not in run.output
