@@ -1,5 +1,7 @@
 """Run molecule scenarios the way a developer runs them, from the repository root."""
+import base64
 import os
+import secrets
 import subprocess
 import sys
 
@@ -34,5 +36,31 @@ def run_molecule(testbed):
             text=True, timeout=TIMEOUT, check=False,
         )
         return proc.returncode, proc.stdout
+
+    return run
+
+
+def secret_forms(testbed, http_secret):
+    """Every form of the scenario's test secrets that must never show: plain, base64, base64 of user:secret."""
+    user, password = testbed["TESTBED_REGISTRY_USER"], testbed["TESTBED_REGISTRY_PASSWORD"]
+    forms = []
+    for secret in (password, http_secret):
+        forms += [secret, base64.b64encode(secret.encode()).decode()]
+    for pair in ("%s:%s" % (user, password), "molecule:%s" % http_secret):
+        forms.append(base64.b64encode(pair.encode()).decode())
+    return forms
+
+
+@pytest.fixture
+def run_audited_scenario(run_molecule, testbed):
+    """``molecule test -s <scenario>`` at ``-vvv`` with a fresh HTTP secret; asserts it passes and shows no secret."""
+
+    def run(scenario):
+        http_secret = "molecule-" + secrets.token_hex(12)
+        rc, out = run_molecule(scenario, "test",
+                               extra_env={"MOLECULE_AGENT_HTTP_SECRET": http_secret, "ANSIBLE_VERBOSITY": "3"})
+        assert rc == 0, "molecule test -s %s failed (rc %d):\n%s" % (scenario, rc, out[-30000:])
+        shown = [i for i, form in enumerate(secret_forms(testbed, http_secret)) if form in out]
+        assert not shown, "test secrets (forms %s) show in the molecule output of %s" % (shown, scenario)
 
     return run

@@ -68,3 +68,89 @@ def test_fixed_cidr_refuses(address, offset, size, reason):
     proc = fixed_cidr(address, offset, size)
     assert proc.returncode != 0
     assert reason in proc.stderr
+
+
+# Preflight of the secrets (issue 6), run through ansible-playbook with tasks_from: preflight
+# (no Docker needed): the flags each agent gets, the refusals, the opt-out warning.
+PREFLIGHT_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  vars:
+    mesos_agent_dind_master: 127.0.0.1:5050
+    mesos_agent_dind_agents: [{name: a}]
+    mesos_agent_dind_docker_config: {auths: {"127.0.0.1:5000": {auth: dXNlcjpzM2NyM3Q=}}}
+  tasks:
+    - ansible.builtin.include_role:
+        name: mesos.docker.mesos_agent_dind
+        tasks_from: preflight
+    - ansible.builtin.debug:
+        msg: "SPECS={{ _mesos_agent_dind_specs | to_json }}"
+"""
+
+
+def preflight(tmp_path, **extra):
+    import json
+    import sys
+
+    play = tmp_path / "preflight.yml"
+    play.write_text(PREFLIGHT_PLAY)
+    collections = tmp_path / "collections" / "ansible_collections" / "mesos"
+    collections.mkdir(parents=True)
+    (collections / "docker").symlink_to(REPO)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "collections"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    proc = subprocess.run(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
+         str(play), "-e", json.dumps(extra)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, check=False,
+    )
+    specs = None
+    for line in proc.stdout.splitlines():
+        if '"msg": "SPECS=' in line:
+            specs = json.loads(json.loads("{" + line.strip() + "}")["msg"][len("SPECS="):])
+    return proc, specs
+
+
+def test_docker_config_turns_http_authentication_on(tmp_path):
+    proc, specs = preflight(tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    flags = specs[0]["flags"]
+    assert flags["docker_config"] == "file:///etc/mesos-agent-dind/docker_config.json"
+    assert flags["authenticate_http_readonly"] is True and flags["authenticate_http_readwrite"] is True
+    assert flags["http_credentials"] == "file:///etc/mesos-agent-dind/http_credentials.json"
+    assert sorted(specs[0]["secret_files"]) == ["/etc/mesos-agent-dind/docker_config.json",
+                                                "/etc/mesos-agent-dind/http_credentials.json"]
+    assert "dXNlcjpzM2NyM3Q=" not in proc.stdout and "WARNING mesos_agent_dind" not in proc.stdout
+
+
+def test_opting_out_warns(tmp_path):
+    proc, specs = preflight(tmp_path, mesos_agent_dind_http_authentication="disabled")
+    assert proc.returncode == 0, proc.stdout
+    assert "http_credentials" not in specs[0]["flags"]
+    assert "WARNING mesos_agent_dind: mesos_agent_dind_http_authentication=disabled" in proc.stdout
+    assert "reads the registry credentials from /flags and /state" in proc.stdout
+
+
+def test_no_docker_config_no_authentication(tmp_path):
+    proc, specs = preflight(tmp_path, mesos_agent_dind_docker_config={})
+    assert proc.returncode == 0, proc.stdout
+    assert "docker_config" not in specs[0]["flags"] and "http_credentials" not in specs[0]["flags"]
+    assert specs[0]["secret_files"] == []
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"mesos_agent_dind_http_credentials": [{"principal": "ops", "secret": ""}]},
+         "every entry of mesos_agent_dind_http_credentials needs a non-empty principal and secret"),
+        ({"mesos_agent_dind_http_credentials_path": "creds.json"}, 'mesos_agent_dind_http_credentials_path=\\"creds.json\\"'),
+        ({"mesos_agent_dind_secrets_dir": "/etc"}, 'mesos_agent_dind_secrets_dir=\\"/etc\\"'),
+        ({"mesos_agent_dind_http_authentication": "off"}, "mesos_agent_dind_http_authentication=off (auto|enabled|disabled)"),
+        ({"mesos_agent_dind_docker_config": {}, "mesos_agent_dind_agents": [{"name": "a", "flags": {"docker_config": '{"auths": {}}'}}]},
+         "docker_config given as a value in mesos_agent_dind_agents[a].flags"),
+    ],
+)
+def test_preflight_refuses(tmp_path, extra, message):
+    proc, _ = preflight(tmp_path, **extra)
+    assert proc.returncode != 0
+    assert message in proc.stdout, proc.stdout[-3000:]
