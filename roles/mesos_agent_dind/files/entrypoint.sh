@@ -245,7 +245,9 @@ main() {
     local binary rc
     # This script remounts /sys and /sys/fs/cgroup and starts a dockerd: never on a host.
     in_container || die "refusing to run outside a container (no /.dockerenv; set MESOS_AGENT_DIND_IN_CONTAINER=yes to override)"
-    [ "$$" = 1 ] || [ "${MESOS_AGENT_DIND_IN_CONTAINER:-}" = yes ] \
+    # Container mode shares the host's PID namespace (--pid=host), so it is never PID 1; it
+    # touches neither /sys nor a dockerd.
+    [ "$$" = 1 ] || [ "${MESOS_AGENT_DIND_MODE:-dind}" = container ] || [ "${MESOS_AGENT_DIND_IN_CONTAINER:-}" = yes ] \
         || die "refusing to run as PID $$: this is a container entrypoint (PID 1)"
     binary=$(agent_binary)
     if [ "${MESOS_AGENT_DIND_MODE:-dind}" = container ]; then

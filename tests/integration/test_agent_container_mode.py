@@ -1,0 +1,341 @@
+"""Role mesos_agent_dind in container mode (``mesos_agent_dind_mode: container``) on the real Docker engine.
+
+Two agents (the test STAND-IN agent, ``tests/standin/mesos-agent``, shipped through the role's
+``mesos_agent_dind_agent_files``) run as containers on this machine's own Docker daemon, converged by
+``targets/agent_container_mode/converge.yml`` on localhost. Checked from ``docker inspect`` and the
+agents' endpoints: host PID namespace and network, the docker socket and each work_dir bind-mounted at
+the same path inside and out, ``--docker_mesos_image`` (env and ``/flags``), ``docker_kill_orphans``
+false for agents sharing one daemon, HTTP authentication with known credentials, and idempotence. And
+the refusals, before anything changes: an agent container named ``mesos-...`` (Mesos would kill it),
+``docker_kill_orphans: true`` with two agents on one daemon.
+
+Container names come from ``name_prefix``; ports from a free-port finder; work, build and secrets
+directories live under ``tmp_path``. The finalizer removes exactly the containers this test named
+(with their anonymous volumes); it never prunes. The agent image is the role's own, cached by a hash
+of its inputs (shared with the molecule ``dind`` scenario), so it is left in place.
+"""
+import base64
+import json
+import os
+import re
+import secrets
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PLAYBOOK = os.path.join(REPO, "tests", "integration", "targets", "agent_container_mode", "converge.yml")
+STANDIN_DIR = "/opt/mesos-standin"
+AGENTS = ("a", "b")
+PRINCIPAL = "acm-test"
+
+
+def _free_port_pair():
+    """A port p, free on all addresses together with p + 1 (agent n gets mesos_agent_dind_port + n)."""
+    for dummy in range(50):
+        with socket.socket() as first:
+            first.bind(("0.0.0.0", 0))
+            port = first.getsockname()[1]
+            if port >= 65535:
+                continue
+            with socket.socket() as second:
+                try:
+                    second.bind(("0.0.0.0", port + 1))
+                except OSError:
+                    continue
+                return port
+    pytest.fail("no two consecutive free ports found")
+
+
+def _recap(output):
+    """The PLAY RECAP counters of localhost as a dict, e.g. {'ok': 30, 'changed': 0, 'failed': 0}."""
+    match = re.search(r"^localhost\s*:\s*(.*)$", output, re.M)
+    assert match, "no PLAY RECAP in the output:\n" + output
+    return dict((key, int(value)) for key, value in re.findall(r"(\w+)=(\d+)", match.group(1)))
+
+
+def _changed_tasks(output):
+    """Names of the tasks that reported changed (default callback: 'changed: [localhost]' after 'TASK [...]')."""
+    changed, task = [], None
+    for line in output.splitlines():
+        header = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.*)\]", line)
+        if header:
+            task = header.group(1)
+        elif line.startswith("changed:") and task not in changed:
+            changed.append(task)
+    return changed
+
+
+def _get(url, auth=None):
+    """(status, parsed JSON body or None) of a GET, with HTTP basic authentication when auth=(user, secret)."""
+    headers = {}
+    if auth:
+        headers["Authorization"] = "Basic " + base64.b64encode(("%s:%s" % auth).encode()).decode()
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as response:
+            body = response.read()
+            return response.status, (json.loads(body) if body else None)
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+class Host:
+    """One test's view of the host: the role's variables, the playbook runs and the containers it may make."""
+
+    def __init__(self, run_playbook, docker_api, testbed, name_prefix, tmp_path):
+        self._run_playbook = run_playbook
+        self.docker_api = docker_api
+        self.tmp_path = tmp_path
+        self.port = _free_port_pair()
+        self.secret = secrets.token_urlsafe(24)
+        self.auth = (PRINCIPAL, self.secret)
+        self.work_dir = str(tmp_path / "work")
+        self.build_dir = str(tmp_path / "build")
+        self.secrets_dir = str(tmp_path / "secrets")
+        self.prefix = "%s-agent-" % name_prefix
+        self.names = set()
+        self.vars = {
+            "mesos_agent_dind_mode": "container",
+            "mesos_agent_dind_agents": [
+                {"name": "a", "resources": {"cpus": 1, "mem": 256, "disk": 1024, "ports": ["21000-21099"]}},
+                {"name": "b", "resources": {"cpus": 1, "mem": 256, "disk": 1024, "ports": ["22000-22099"]}},
+            ],
+            "mesos_agent_dind_master": "127.0.0.1:5050",
+            "mesos_agent_dind_work_dir": self.work_dir,
+            "mesos_agent_dind_port": self.port,
+            "mesos_agent_dind_container_prefix": self.prefix,
+            "mesos_agent_dind_build_dir": self.build_dir,
+            # The test bed's base image and the STAND-IN agent, as in molecule/dind (same inputs, same cached image).
+            "mesos_agent_dind_base_image": testbed["TESTBED_IMAGE_DEBIAN12"],
+            "mesos_agent_dind_agent_packages": [],
+            "mesos_agent_dind_agent_files": [
+                {"src": os.path.join(REPO, "tests", "standin", "mesos-agent"),
+                 "dest": STANDIN_DIR + "/tests/standin/mesos-agent", "mode": "0755"},
+                {"src": os.path.join(REPO, "plugins", "module_utils", "_agent_flags.py"),
+                 "dest": STANDIN_DIR + "/plugins/module_utils/_agent_flags.py"},
+            ],
+            "mesos_agent_dind_agent_binary": STANDIN_DIR + "/tests/standin/mesos-agent",
+            "mesos_agent_dind_restart_policy": "no",
+            "mesos_agent_dind_stop_timeout": 5,
+            "mesos_agent_dind_health_timeout": 20,
+            # Known credentials: the endpoints are checked with them (and refuse requests without).
+            "mesos_agent_dind_http_authentication": "enabled",
+            "mesos_agent_dind_secrets_dir": self.secrets_dir,
+            "mesos_agent_dind_http_credentials": [{"principal": PRINCIPAL, "secret": self.secret}],
+        }
+
+    def containers(self, variables=None):
+        """The container names the role makes from these variables (agents and the privileged probe)."""
+        variables = variables or self.vars
+        prefix = variables["mesos_agent_dind_container_prefix"]
+        return [prefix + agent["name"] for agent in variables["mesos_agent_dind_agents"]] + [prefix + "privileged-probe"]
+
+    def converge(self, **overrides):
+        variables = dict(self.vars, **overrides)
+        self.names.update(self.containers(variables))
+        # The variables (a test HTTP secret among them) go through a root-only file, not the command line.
+        path = self.tmp_path / ("vars-%s.json" % secrets.token_hex(4))
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(variables))
+        return self._run_playbook(PLAYBOOK, extra_vars={"agent_container_mode_vars_file": str(path)})
+
+    def existing(self, names):
+        """Those of the names that exist as containers on the daemon."""
+        found = []
+        for name in names:
+            if self.docker_api.containers(all=True, filters={"name": "^/%s$" % re.escape(name)}):
+                found.append(name)
+        return found
+
+    def watch(self):
+        """Record, from now on, which volumes containers of this test's names mount. The agent image declares
+        VOLUME /var/lib/docker: the role's privileged probe (which the role removes, keeping the volume) and
+        each agent get an anonymous one. Streamed live: the daemon keeps only its last 256 events."""
+        import docker
+
+        self._events = docker.APIClient(version="auto").events(
+            decode=True, filters={"type": ["container", "volume"], "event": ["create", "mount"]})
+        self._seen = []
+
+        def collect():
+            try:
+                for event in self._events:
+                    self._seen.append(event)
+            except Exception:  # the stream closed by cleanup()
+                pass
+
+        self._watcher = threading.Thread(target=collect, daemon=True)
+        self._watcher.start()
+
+    def _anonymous_volumes(self):
+        time.sleep(0.5)
+        self._events.close()
+        self._watcher.join(5)
+        events = list(self._seen)
+        ids = set(event["Actor"]["ID"] for event in events if event.get("Type") == "container"
+                  and event["Actor"]["Attributes"].get("name") in self.names)
+        return set(event["Actor"]["ID"] for event in events if event.get("Type") == "volume"
+                   and event["Actor"]["Attributes"].get("container") in ids)
+
+    def cleanup(self):
+        import docker
+
+        volumes = self._anonymous_volumes()
+        for name in sorted(self.names):
+            try:
+                self.docker_api.remove_container(name, v=True, force=True)
+            except docker.errors.NotFound:
+                pass
+        for volume in sorted(volumes):
+            try:
+                self.docker_api.remove_volume(volume)
+            except docker.errors.APIError:  # gone already, or (never ours) in use
+                pass
+
+
+@pytest.fixture
+def host(run_playbook, docker_api, testbed, name_prefix, tmp_path):
+    host = Host(run_playbook, docker_api, testbed, name_prefix, tmp_path)
+    host.watch()
+    yield host
+    host.cleanup()
+
+
+def _wait_for_flags(url, auth, timeout=30):
+    deadline = time.time() + timeout
+    while True:
+        try:
+            status, body = _get(url, auth)
+            if status == 200:
+                return body
+        except OSError:
+            status = None
+        if time.time() > deadline:
+            pytest.fail("%s did not answer 200 (last status %s)" % (url, status))
+        time.sleep(0.5)
+
+
+def _assert_converged(host, run):
+    """A converge that failed shows the agents' own logs beside the play output."""
+    if run.rc == 0:
+        return
+    logs = {}
+    for agent in AGENTS:
+        name = host.prefix + agent
+        if host.existing([name]):
+            logs[name] = host.docker_api.logs(name).decode(errors="replace").strip()
+    pytest.fail("converge failed; agent logs %s\n%s" % (logs, run.output))
+
+
+def test_two_agents_in_container_mode(host):
+    run = host.converge()
+    _assert_converged(host, run)
+    # Second converge: nothing changes.
+    again = host.converge()
+    assert again.rc == 0, again.output
+    assert _recap(again.output)["changed"] == 0, "changed on the second converge: %s\n%s" % (
+        _changed_tasks(again.output), again.output)
+
+    api = host.docker_api
+    images = set()
+    for index, agent in enumerate(AGENTS):
+        container = host.prefix + agent
+        info = api.inspect_container(container)
+        config, hostconfig = info["Config"], info["HostConfig"]
+        assert info["State"]["Running"], (container, info["State"])
+        assert hostconfig["PidMode"] == "host", hostconfig["PidMode"]
+        assert hostconfig["NetworkMode"] == "host", hostconfig["NetworkMode"]
+
+        binds = dict((m["Destination"], m) for m in info["Mounts"] if m["Type"] == "bind")
+        socket_path = "/var/run/docker.sock"
+        assert socket_path in binds and binds[socket_path]["Source"] == socket_path, info["Mounts"]
+        work_dir = "%s/%s" % (host.work_dir, agent)
+        assert work_dir in binds and binds[work_dir]["Source"] == work_dir and binds[work_dir]["RW"], info["Mounts"]
+
+        env = dict(item.partition("=")[::2] for item in config["Env"])
+        image = config["Image"]
+        images.add(image)
+        assert image.startswith("mesos-docker/mesos-agent-dind:"), image
+        assert env.get("MESOS_DOCKER_MESOS_IMAGE") == image, env
+        assert env.get("MESOS_DOCKER_KILL_ORPHANS") == "false", env
+        assert env.get("MESOS_WORK_DIR") == work_dir, env
+        assert env.get("MESOS_AGENT_DIND_MODE") == "container", env
+
+        # The agent's endpoints on the host network, behind the known credentials.
+        base = "http://127.0.0.1:%d" % (host.port + index)
+        assert _get(base + "/health")[0] == 200
+        assert _get(base + "/flags")[0] == 401
+        assert _get(base + "/flags", (PRINCIPAL, "wrong"))[0] == 401
+        flags = _wait_for_flags(base + "/flags", host.auth)["flags"]
+        assert flags["docker_mesos_image"] == image, flags
+        assert flags["docker_kill_orphans"] == "false", flags
+        assert flags["work_dir"] == work_dir, flags
+        assert flags["port"] == str(host.port + index), flags
+        assert flags["docker_socket"] == socket_path, flags
+        assert flags["containerizers"] == "docker,mesos", flags
+        assert flags["authenticate_http_readonly"] == "true", flags
+
+        # Same path inside and out: what the agent wrote to its work_dir is on the host at that path.
+        assert os.path.islink(os.path.join(work_dir, "meta", "slaves", "latest")), os.listdir(work_dir)
+    assert len(images) == 1, images
+
+
+def _messages(result):
+    """The failure message of a task, with those of its failed loop items."""
+    return " | ".join([result.get("msg", "")] + [item.get("msg", "") for item in result.get("results", [])
+                                                  if isinstance(item, dict) and item.get("failed")])
+
+
+def _assert_refused_before_any_change(host, run, variables, task, *fragments):
+    assert run.rc != 0, run.output
+    failed = [name for name, result in run.results.items() if result.get("failed")]
+    assert len(failed) == 1 and failed[0].endswith(task), (failed, run.output)
+    message = _messages(run.results[failed[0]])
+    for fragment in fragments:
+        assert fragment in message, (fragment, message)
+    assert _recap(run.output)["changed"] == 0, run.output
+    assert host.existing(host.containers(variables)) == []
+    for path in (host.build_dir, host.secrets_dir, host.work_dir):
+        assert not os.path.exists(path), path
+
+
+def test_refuses_agent_container_named_mesos(host):
+    prefix = "mesos-" + host.prefix
+    run = host.converge(mesos_agent_dind_container_prefix=prefix)
+    _assert_refused_before_any_change(
+        host, run, dict(host.vars, mesos_agent_dind_container_prefix=prefix), "Check the container names",
+        "mesos_agent_dind_container_prefix=%s" % prefix, "mesos-")
+
+
+def test_refuses_agent_container_named_mesos_by_prefix_and_name(host):
+    # Prefix 'mes' and agent 'os-<unique>' give the container name 'mesos-<unique>' just as well.
+    agents = [{"name": "os-" + host.prefix + agent} for agent in AGENTS]
+    overrides = {"mesos_agent_dind_container_prefix": "mes", "mesos_agent_dind_agents": agents,
+                 "mesos_agent_dind_health_timeout": 4}
+    variables = dict(host.vars, **overrides)
+    run = host.converge(**overrides)
+    failed = [name for name, result in run.results.items() if result.get("failed")]
+    assert [name.split(" : ")[-1] for name in failed] == ["Check the container names"], run.output
+    _assert_refused_before_any_change(
+        host, run, variables, failed[0], "mesos-" + host.prefix + AGENTS[0])
+
+
+@pytest.mark.parametrize("where", ["role-wide", "per-agent"])
+def test_refuses_kill_orphans_with_two_agents(host, where):
+    if where == "role-wide":
+        overrides = {"mesos_agent_dind_flags": {"executor_registration_timeout": "5mins", "docker_kill_orphans": True}}
+        agent = "a"
+    else:
+        agents = [dict(agent) for agent in host.vars["mesos_agent_dind_agents"]]
+        agents[1]["flags"] = {"docker_kill_orphans": True}
+        overrides = {"mesos_agent_dind_agents": agents}
+        agent = "b"
+    run = host.converge(**overrides)
+    _assert_refused_before_any_change(
+        host, run, dict(host.vars, **overrides),
+        "Check that agents sharing the host's Docker daemon do not kill each other's tasks",
+        "mesos_agent_dind_agents[%s]" % agent, "docker_kill_orphans=True", "2 container-mode agents")
