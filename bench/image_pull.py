@@ -100,7 +100,7 @@ def community_collections_path():
     """The parent of the venv's ansible_collections (the ansible bundle) and community.docker's version."""
     import ansible_collections.community.docker as community_docker
 
-    collection = os.path.dirname(community_docker.__file__)
+    collection = list(community_docker.__path__)[0]
     with open(os.path.join(collection, "MANIFEST.json")) as handle:
         version = json.load(handle)["collection_info"]["version"]
     return os.path.dirname(os.path.dirname(os.path.dirname(collection))), version

@@ -286,8 +286,8 @@ def test_two_agents_in_container_mode(host):
 
 def _messages(result):
     """The failure message of a task, with those of its failed loop items."""
-    return " | ".join([result.get("msg", "")] + [item.get("msg", "") for item in result.get("results", [])
-                                                  if isinstance(item, dict) and item.get("failed")])
+    failed_items = [item for item in result.get("results", []) if isinstance(item, dict) and item.get("failed")]
+    return " | ".join([result.get("msg", "")] + [item.get("msg", "") for item in failed_items])
 
 
 def _assert_refused_before_any_change(host, run, variables, task, *fragments):

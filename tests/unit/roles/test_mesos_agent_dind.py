@@ -151,6 +151,6 @@ def test_no_docker_config_no_authentication(tmp_path):
     ],
 )
 def test_preflight_refuses(tmp_path, extra, message):
-    proc, _ = preflight(tmp_path, **extra)
+    proc, dummy = preflight(tmp_path, **extra)
     assert proc.returncode != 0
     assert message in proc.stdout, proc.stdout[-3000:]
