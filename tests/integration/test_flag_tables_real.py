@@ -4,12 +4,16 @@ In a Debian 12 container with the package installed (``mesos_package_image``): t
 deprecated aliases ``mesos-master --help`` / ``mesos-agent --help`` list are the tables' 1.12 names
 and aliases, except whole groups of build-conditional flags (``CONDITIONAL_FLAGS``) whose configure
 option the package was built without; and ``/flags`` of a running master / agent prints exactly the
-tables' defaults (prefix-dependent ones under the package's prefix) plus the flags given.
+tables' defaults (prefix-dependent ones under the package's prefix) plus the flags given.  And for
+flag sets the binary refuses (unknown name, bad value, a validator of flags.cpp, a start-up check of
+master/main.cpp, a required flag), it exits non-zero printing the very message that
+``master_flag_errors`` / ``agent_flag_errors`` give.
 
 Every container is ``docker run --rm``, named from ``name_prefix`` and labelled ``mesos-docker-test``.
 """
 import json
 import re
+import shlex
 import subprocess
 import uuid
 
@@ -147,3 +151,59 @@ def test_flags_endpoint_prints_the_tables_defaults(real, program):
     for name, value in RUNS[program][1].items():
         expected[name] = agent_flags.load_value(table[name].type, agent_flags.render_value(value))[1]
     assert shown == expected
+
+
+# Flags each refused by the real binary for one reason; the filters' message must be the binary's.
+REFUSED = {
+    "mesos-master": [
+        {},
+        {"work_dir": "/tmp/m", "registry": "etcd"},
+        {"work_dir": "/tmp/m", "zk": "zk://127.0.0.1:2181/mesos"},
+        {"registry": "in_memory", "ip": "127.0.0.1", "ip_discovery_command": "echo 127.0.0.1"},
+        {"registry": "in_memory", "master_contender": "org_apache_mesos_Contender"},
+        {"registry": "in_memory", "zk": "zk://127.0.0.1:2181/mesos", "master_detector": "org_apache_mesos_Detector"},
+        {"registry": "in_memory", "modules": {"libraries": []}, "modules_dir": "/tmp"},
+        {"registry": "in_memory", "agent_ping_timeout": "20mins"},
+        {"registry": "in_memory", "slave_ping_timeout": "500ms"},
+        {"registry": "in_memory", "max_agent_ping_timeouts": 0},
+        {"registry": "in_memory", "registry_strict": True},
+        {"registry": "in_memory", "domain": {}},
+        {"registry": "in_memory", "wrok_dir": "/tmp/m"},
+        {"registry": "in_memory", "quorum": "two"},
+        {"registry": "in_memory", "no-quorum": None},
+        {"registry": "in_memory", "fair_sharing_excluded_resource_names": "gpus,gpus"},
+        {"registry": "in_memory", "offer_constraints_re2_max_mem": "1.5KB"},
+    ],
+    "mesos-agent": [
+        {"master": "127.0.0.1:5050"},
+        {"master": "127.0.0.1:5050", "work_dir": "/tmp/a", "docker_remove_delay": "soon"},
+        {"master": "127.0.0.1:5050", "work_dir": "/tmp/a", "docker_kil_orphans": False},
+    ],
+}
+ERRORS = {"mesos-master": master_flags.validate_flags, "mesos-agent": agent_flags.validate_flags}
+
+
+@pytest.mark.parametrize("program", sorted(REFUSED))
+def test_binary_refuses_with_the_filters_message(mesos_package_image, program):
+    cases = REFUSED[program]
+    expected = [ERRORS[program](flags, VERSION) for flags in cases]
+    assert [len(errors) for errors in expected] == [1] * len(cases), expected
+    script = "".join(
+        "timeout 60 %s %s >/tmp/out 2>&1; echo \"==CASE %d rc=$?\"; cat /tmp/out\n" % (
+            program, " ".join(shlex.quote(arg) for arg in _arguments(flags)), index)
+        for index, flags in enumerate(cases))
+    output = _docker_run(mesos_package_image, "mdt%s-refused" % uuid.uuid4().hex[:8], script)
+    results = dict((int(index), (int(rc), text)) for index, rc, text in
+                   re.findall(r"^==CASE (\d+) rc=(\d+)\n(.*?)(?=^==CASE |\Z)", output, re.S | re.M))
+    wrong = []
+    for index, flags in enumerate(cases):
+        rc, text = results[index]
+        if rc in (0, 124) or expected[index][0] not in text:
+            wrong.append((flags, expected[index][0], rc, text[:400]))
+    assert wrong == []
+
+
+def _arguments(flags):
+    """``--name=value``, ``--name`` for a None value (as the filters read None)."""
+    return ["--%s" % name if value is None else "--%s=%s" % (name, agent_flags.render_value(value))
+            for name, value in sorted(flags.items())]
