@@ -35,7 +35,7 @@ default registry is ``replicated_log``); ``--quorum`` is needed with ``--zk`` an
 replicated log; ``--registry`` must be ``in_memory`` or ``replicated_log``.
 :func:`startup_errors` mirrors those that need nothing but the flags.  An empty
 ``--work_dir=`` is not one of them: Mesos accepts it and keeps the replicated log in
-``replicated_log`` under its current directory, so callers must refuse it themselves.
+``/replicated_log`` (``path::join("", ...)``), so callers must refuse it themselves.
 """
 
 from __future__ import absolute_import, division, print_function

@@ -80,13 +80,13 @@ def real(mesos_package_image):
     found = {}
     for program in PROGRAMS:
         port, given = RUNS[program]
-        args = " ".join("'%s'" % arg for arg in agent_flags.cmdline(given))
+        args = " ".join(shlex.quote(arg) for arg in agent_flags.cmdline(given))
         script = (
             "set -e; readlink -f /usr/sbin/%(program)s; echo ==HELP==; %(program)s --help; echo ==FLAGS==; "
             "%(program)s %(args)s >/tmp/run.log 2>&1 & "
             "python3 -c %(fetch)s http://127.0.0.1:%(port)d/flags || { cat /tmp/run.log; exit 1; }"
         ) % dict(program=program, args=args, port=port,
-                 fetch="'%s'" % FETCH.replace("'", "'\"'\"'"))
+                 fetch=shlex.quote(FETCH))
         output = _docker_run(mesos_package_image, "%s-%s" % (name, program), script)
         binary, rest = output.split("\n==HELP==\n", 1)
         help_text, flags_json = rest.split("\n==FLAGS==\n", 1)
@@ -207,3 +207,16 @@ def _arguments(flags):
     """``--name=value``, ``--name`` for a None value (as the filters read None)."""
     return ["--%s" % name if value is None else "--%s=%s" % (name, agent_flags.render_value(value))
             for name, value in sorted(flags.items())]
+
+
+def test_empty_work_dir_passes_the_filter_and_the_real_master_keeps_its_log_in_the_root(mesos_package_image):
+    """Why callers (the mesos_master role) must refuse an empty work_dir themselves."""
+    flags = {"ip": "127.0.0.1", "work_dir": ""}
+    assert master_flags.validate_flags(flags, VERSION) == []
+    script = (
+        "cd /tmp; mesos-master %s >/tmp/run.log 2>&1 & "
+        "python3 -c %s http://127.0.0.1:5050/health >/dev/null || { cat /tmp/run.log; exit 1; }; "
+        "for i in $(seq 1 40); do [ -d /replicated_log ] && break; sleep 0.5; done; ls -d /replicated_log"
+    ) % (" ".join(shlex.quote(arg) for arg in _arguments(flags)), shlex.quote(FETCH))
+    output = _docker_run(mesos_package_image, "mdt%s-emptywd" % uuid.uuid4().hex[:8], script)
+    assert output.splitlines()[-1] == "/replicated_log"
