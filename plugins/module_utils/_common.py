@@ -55,7 +55,7 @@ except ImportError:  # requests comes with the Docker SDK; placeholders keep mod
 # The SDK's exceptions, re-exported so modules catch them without importing docker themselves.
 __all__ = [
     "APIError", "DockerException", "ImageNotFound", "NotFound", "RequestsConnectionError", "RequestsTimeout",
-    "DockerModule", "DOCKER_COMMON_ARGS", "HAS_DOCKER", "parallel_map",
+    "DockerModule", "DOCKER_COMMON_ARGS", "HAS_DOCKER", "error_text", "parallel_map",
 ]
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
@@ -137,3 +137,19 @@ def parallel_map(func, items, max_workers):
         return [func(item) for item in items]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(func, items))
+
+
+def error_text(exc):
+    """The daemon's (or library's) own words for ``exc``, as text: the SDK's ``explanation`` when it has one.
+
+    The one place where an exception from the Docker SDK, requests or the OS becomes a message.
+    """
+    explanation = getattr(exc, "explanation", None)
+    if explanation:
+        if isinstance(explanation, bytes):
+            explanation = explanation.decode("utf-8", "replace")
+        return str(explanation)
+    text = str(exc)
+    if isinstance(exc, (RequestsConnectionError, RequestsTimeout)):
+        return "%s (%s)" % (exc.__class__.__name__, text) if text else exc.__class__.__name__
+    return text or exc.__class__.__name__

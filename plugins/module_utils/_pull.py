@@ -33,6 +33,7 @@ from ansible_collections.mesos.docker.plugins.module_utils._common import (
     NotFound,
     RequestsConnectionError,
     RequestsTimeout,
+    error_text,
     parallel_map,
 )
 from ansible_collections.mesos.docker.plugins.module_utils._docker_config import load as load_docker_config
@@ -105,15 +106,6 @@ class _AttemptFailed(Exception):
 
 
 _UNKNOWN = object()
-
-
-def _error_text(exc):
-    explanation = getattr(exc, "explanation", None)
-    if explanation:
-        if isinstance(explanation, bytes):
-            explanation = explanation.decode("utf-8", "replace")
-        return str(explanation)
-    return str(exc) or exc.__class__.__name__
 
 
 class ImagePuller:
@@ -219,16 +211,16 @@ class ImagePuller:
         except _AttemptFailed:
             raise
         except NotFound as exc:
-            raise _AttemptFailed(_error_text(exc), False)
+            raise _AttemptFailed(error_text(exc), False)
         except APIError as exc:
-            text = _error_text(exc)
+            text = error_text(exc)
             # The daemon answers 500 for most pull failures, so the status code says little:
             # only a recognised transient message is retried.
             raise _AttemptFailed(text, classify(text)[1])
         except (RequestsConnectionError, RequestsTimeout) as exc:
             raise _AttemptFailed("cannot talk to the Docker daemon: %s" % exc.__class__.__name__, True)
         except DockerException as exc:
-            raise _AttemptFailed(_error_text(exc), False)
+            raise _AttemptFailed(error_text(exc), False)
 
     def pull(self, reference):
         """Pull ``reference`` with retries; return ``(attempts, seconds)`` or raise :class:`PullError`."""
@@ -285,7 +277,7 @@ class ImagePuller:
             except (APIError, DockerException, RequestsConnectionError, RequestsTimeout) as exc:
                 return self._result(
                     ref, before, changed=True, action="would pull",
-                    check_note="cannot compare with the registry: %s" % self.scrub(_error_text(exc)),
+                    check_note="cannot compare with the registry: %s" % self.scrub(error_text(exc)),
                 )
             local_digests = [d.split("@", 1)[1] for d in before.get("RepoDigests") or [] if "@" in d]
             if digest and digest in local_digests:
@@ -343,8 +335,8 @@ class ImagePuller:
                 return exc
             except (APIError, DockerException, RequestsConnectionError, RequestsTimeout) as exc:
                 return PullError(
-                    "Ensuring %s failed: %s" % (ref.name, self.scrub(_error_text(exc))),
-                    image=ref.name, registry=ref.registry, reason=self.scrub(_error_text(exc)),
+                    "Ensuring %s failed: %s" % (ref.name, self.scrub(error_text(exc))),
+                    image=ref.name, registry=ref.registry, reason=self.scrub(error_text(exc)),
                 )
 
         outcome.update(zip(work, parallel_map(run, work, max_workers)))
@@ -386,7 +378,7 @@ class ImagePuller:
         except NotFound:
             return self._result(ref, None, action="absent")
         except (APIError, DockerException) as exc:
-            detail = self.scrub(_error_text(exc))
+            detail = self.scrub(error_text(exc))
             raise RemoveError("Removing %s failed: %s" % (ref.name, detail), image=ref.name, registry=ref.registry,
                               reason=detail, detail=detail)
         return self._result(ref, before, changed=True, action="removed")
