@@ -98,6 +98,10 @@ class DockerModule:
     def warn(self, msg):
         self.module.warn(msg)
 
+    def register_secrets(self, values):
+        """The one place where secrets found at run time join ``no_log``: never shown in any output."""
+        self.module.no_log_values.update(v for v in values if v and len(v) >= 3)
+
     def exit(self, **results):
         self.module.exit_json(**results)
 
@@ -117,9 +121,13 @@ class DockerModule:
                 tls_config = TLSConfig(client_cert=client_cert, ca_cert=p["ca_path"], verify=p["validate_certs"])
             except DockerException as exc:
                 self.fail("Invalid TLS settings for the Docker daemon at %s: %s" % (p["docker_host"], exc))
+        # One connection per worker thread (``max_workers``): the SDK's default pool of 10 would make
+        # the eleventh concurrent call wait for, or discard, a connection.
+        pool = max(10, int(p.get("max_workers") or 0))
         try:
             return docker.APIClient(
-                base_url=p["docker_host"], version=p["api_version"], timeout=p["timeout"], tls=tls_config
+                base_url=p["docker_host"], version=p["api_version"], timeout=p["timeout"], tls=tls_config,
+                max_pool_size=pool,
             )
         except DockerException as exc:
             self.fail("Cannot connect to the Docker daemon at %s: %s" % (p["docker_host"], exc))

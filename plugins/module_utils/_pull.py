@@ -12,8 +12,9 @@ Policy (Mesos ``force_pull_image``):
 
 Credentials come from a docker config (see ``_docker_config``), matched by registry host.
 Without a docker config the SDK's default lookup applies (``DOCKER_CONFIG`` or
-``~/.docker/config.json`` of the user running the module), like ``docker pull``.
-With a docker config, only its credentials are used (as Mesos does when it sets ``HOME``).
+``~/.docker/config.json`` of the user running the module), like ``docker pull``, unless
+``home_credentials=False``: then the pull is anonymous, as on a Mesos agent, which points ``HOME``
+at the sandbox. With a docker config, only its credentials are used (as Mesos does when it sets ``HOME``).
 
 Transient registry errors (connection refused/reset, timeouts, 5xx, TLS handshake timeout)
 are retried with exponential backoff; authentication errors and missing images are not.
@@ -36,7 +37,7 @@ from ansible_collections.mesos.docker.plugins.module_utils._common import (
     error_text,
     parallel_map,
 )
-from ansible_collections.mesos.docker.plugins.module_utils._docker_config import load as load_docker_config
+from ansible_collections.mesos.docker.plugins.module_utils._docker_config import DockerConfigError, load as load_docker_config
 from ansible_collections.mesos.docker.plugins.module_utils._image_reference import parse as parse_reference
 
 
@@ -117,15 +118,15 @@ class ImagePuller:
     """
 
     def __init__(self, client, docker_config=None, retries=3, backoff=1.0, check_mode=False,
-                 sleep=time.sleep, clock=time.monotonic):
+                 sleep=time.sleep, clock=time.monotonic, home_credentials=True):
         self.client = client
         self.docker_config = load_docker_config(docker_config)
+        self.home_credentials = home_credentials
         self.retries = max(0, int(retries))
         self.backoff = max(0.0, float(backoff))
         self.check_mode = check_mode
         self._sleep = sleep
         self._clock = clock
-        self._secrets = sorted(self.docker_config.secrets(), key=len, reverse=True) if self.docker_config else []
         self._lock = threading.Lock()
         self.api_calls = 0
 
@@ -138,17 +139,22 @@ class ImagePuller:
     def scrub(self, text):
         """``text`` with every secret of the docker config masked."""
         text = "" if text is None else str(text)
-        for secret in self._secrets:
+        secrets = sorted(self.docker_config.secrets(), key=len, reverse=True) if self.docker_config else []
+        for secret in secrets:
             if secret and len(secret) >= 3:
                 text = text.replace(secret, MASK)
         return text
 
     def auth_config_for(self, ref):
-        """SDK ``auth_config`` for ``ref``'s registry: None means the SDK's own lookup."""
+        """SDK ``auth_config`` for ``ref``'s registry: None means the SDK's own lookup, {} anonymous."""
         if self.docker_config is None:
-            return None
+            return None if self.home_credentials else {}
         # With a docker config, only its credentials count; {} pulls anonymously.
-        return self.docker_config.credentials_for(ref.registry) or {}
+        try:
+            return self.docker_config.credentials_for(ref.registry) or {}
+        except DockerConfigError as exc:
+            raise PullError("Pulling %s from %s failed: %s" % (ref.name, ref.registry, exc), image=ref.name,
+                            registry=ref.registry, reason=str(exc))
 
     def inspect(self, reference):
         """Local image attributes of ``reference`` or None when absent."""
@@ -250,7 +256,7 @@ class ImagePuller:
         if short in ("no basic auth credentials", "unauthorized: authentication required", "unauthorized",
                      "access denied", "incorrect username or password"):
             if self.docker_config is None:
-                message += "; no docker_config was given"
+                message += "; no docker_config was given" + ("" if self.home_credentials else " (and none was fetched into the sandbox)")
             elif self.docker_config.credentials_for(ref.registry) is None:
                 message += "; docker_config (%s) has no entry for %s" % (self.docker_config.source, ref.registry)
             else:
