@@ -18,6 +18,9 @@ later module run *catches up* the same way without following. Rules:
   ones already recorded, then skips as many bytes as the file grew after the record (written, but not
   recorded before a crash) and appends the rest. The record is saved at most every
   :data:`SAVE_INTERVAL` seconds and at the end, so a crash never loses a line and never duplicates one.
+* Entries come in time order; one older than the last written, or the very entry just written, is a
+  repeat (``docker logs --follow`` of the json-file driver delivers the entry at the rotation point
+  again, observed with Docker 20.10) and is skipped.
 * Bounded memory: one log entry (at most 16 KiB from the json-file driver) at a time.
 
 This file imports only the standard library and the Docker SDK, because the detached follower runs
@@ -44,13 +47,20 @@ MARKER = "mesos-docker-log-follower"
 SAVE_INTERVAL = 1.0
 
 
+_SECONDS_CACHE = {}
+
+
 def parse_timestamp(text):
     """Nanoseconds since the epoch of Docker's RFC 3339 (nano) UTC timestamp, e.g. ``2026-11-28T16:15:01.12Z``."""
     if isinstance(text, bytes):
         text = text.decode("ascii")
     if not text.endswith("Z") or len(text) < 20:
         raise ValueError("not a Docker log timestamp: %r" % text[:40])
-    seconds = calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S"))
+    seconds = _SECONDS_CACHE.get(text[:19])
+    if seconds is None:
+        if len(_SECONDS_CACHE) > 1024:
+            _SECONDS_CACHE.clear()
+        seconds = _SECONDS_CACHE[text[:19]] = calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S"))
     fraction = text[19:-1]
     nanos = 0
     if fraction:
@@ -74,6 +84,7 @@ class SandboxLog:
         self.container = container
         self._lock_fd = None
         self._state_lock = threading.Lock()
+        self._outputs = {}
         self.state = None
 
     # ---- the writer lock ------------------------------------------------------------------
@@ -136,9 +147,12 @@ class SandboxLog:
         self._saved = time.monotonic()
 
     def save(self):
+        """Record the position; what it records is on disk first (a crash may repeat nothing, lose nothing)."""
         with self._state_lock:
             if self.state is None:
                 return
+            for out in list(self._outputs.values()):
+                out.flush()
             tmp = self._path(STATE_FILE + ".tmp")
             with open(tmp, "w") as handle:
                 json.dump(self.state, handle)
@@ -158,14 +172,18 @@ class SandboxLog:
         record = self.state[stream]
         skip_bytes = max(0, self._size(stream) - record["size"]) if record["ts"] else record.pop("unrecorded", 0)
         record["unrecorded"] = 0
+        resume_ts, resume_count = record["ts"], record["count"]
         seen_at_ts = 0
         written = 0
-        with open(self._path(stream), "ab", buffering=0) as out:
+        last = None  # (ts, data) of the last entry taken in this call
+        with open(self._path(stream), "ab") as out:
+            self._outputs[stream] = out
             for chunk in entries:
                 ts, data = split_entry(chunk)
-                if ts < record["ts"]:
-                    continue
-                if ts == record["ts"] and seen_at_ts < record["count"]:
+                if ts < record["ts"] or (ts, data) == last:
+                    continue  # already written: Docker's json-file follower delivers entries again on rotation
+                last = (ts, data)
+                if ts == resume_ts and seen_at_ts < resume_count:
                     seen_at_ts += 1
                     continue
                 if skip_bytes:
@@ -182,10 +200,12 @@ class SandboxLog:
                         record["count"] += 1
                     else:
                         record["ts"], record["count"] = ts, 1
-                    record["size"] = self._size(stream) if skip_bytes else out.tell()
+                    record["size"] = out.tell()
                     self._dirty = True
                 if time.monotonic() - self._saved >= SAVE_INTERVAL:
                     self.save()
+            out.flush()
+            self._outputs.pop(stream, None)
         return written
 
 
