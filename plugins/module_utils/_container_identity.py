@@ -13,13 +13,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.mesos.docker.plugins.module_utils._mesos_names import (
-    LABEL_AGENT_ID,
+    IDENTITY_LABELS,
     LABEL_CONTAINER_ID,
     LABEL_EXECUTOR,
-    LABEL_EXECUTOR_ID,
-    LABEL_FRAMEWORK_ID,
     LABEL_LAUNCHER,
-    LABEL_TASK_ID,
     LAUNCHER,
     format_name,
     is_uuid,
@@ -34,8 +31,7 @@ class IdentityError(Exception):
 def identity_labels(spec):
     """The labels (None = must be absent) that identify the spec's container when container_id is omitted."""
     labels = {LABEL_LAUNCHER: LAUNCHER}
-    for key, option in ((LABEL_AGENT_ID, "agent_id"), (LABEL_FRAMEWORK_ID, "framework_id"),
-                        (LABEL_EXECUTOR_ID, "executor_id"), (LABEL_TASK_ID, "task_id")):
+    for key, option in IDENTITY_LABELS:
         labels[key] = spec.get(option) or None
     labels[LABEL_EXECUTOR] = "true" if spec.get("executor") else None
     return labels

@@ -47,13 +47,10 @@ import re
 from ansible_collections.mesos.docker.plugins.module_utils._fetcher import FetchError, validate as validate_uri
 from ansible_collections.mesos.docker.plugins.module_utils._image_reference import ImageReferenceError, parse
 from ansible_collections.mesos.docker.plugins.module_utils._mesos_names import (
-    LABEL_AGENT_ID,
+    IDENTITY_LABELS,
     LABEL_CONTAINER_ID,
     LABEL_EXECUTOR,
-    LABEL_EXECUTOR_ID,
-    LABEL_FRAMEWORK_ID,
     LABEL_LAUNCHER,
-    LABEL_TASK_ID,
     LAUNCHER,
     RESERVED_LABELS,
     format_name,
@@ -187,12 +184,9 @@ def _port_mappings(port_mappings, network, ports=None):
 def mesos_labels(container_id, agent_id=None, framework_id=None, executor_id=None, task_id=None, executor=False):
     """The labels our launches carry (see ``_mesos_names``)."""
     labels = {LABEL_LAUNCHER: LAUNCHER, LABEL_CONTAINER_ID: container_id}
-    for key, value in (
-        (LABEL_AGENT_ID, agent_id),
-        (LABEL_FRAMEWORK_ID, framework_id),
-        (LABEL_EXECUTOR_ID, executor_id),
-        (LABEL_TASK_ID, task_id),
-    ):
+    given = dict(agent_id=agent_id, framework_id=framework_id, executor_id=executor_id, task_id=task_id)
+    for key, option in IDENTITY_LABELS:
+        value = given[option]
         if value:
             labels[key] = str(value)
     if executor:

@@ -203,8 +203,8 @@ options:
     elements: str
   log_options:
     description:
-      - Options of the container's Docker log driver (C(--log-opt), as Mesos's C(DockerInfo.parameters) pass them),
-        such as C({max-size: 10m, max-file: 3}). Unset - the daemon's defaults.
+      - "Options of the container's Docker log driver (C(--log-opt), as Mesos's C(DockerInfo.parameters) pass them),
+        such as C({max-size: 10m, max-file: 3}). Unset - the daemon's defaults."
       - The sandbox files are append-only whatever the rotation.
     type: dict
   role:
