@@ -413,6 +413,7 @@ from ansible_collections.mesos.docker.plugins.module_utils._common import Docker
 from ansible_collections.mesos.docker.plugins.module_utils._container_options import container_options, task_specs
 from ansible_collections.mesos.docker.plugins.module_utils._task_runner import TaskRunner
 
+
 def main():
     argument_spec = container_options()
     argument_spec.update(

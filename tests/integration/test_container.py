@@ -416,8 +416,8 @@ def test_a_moved_tag_never_relaunches_a_running_task(run_module, docker_api, cmd
     assert docker_api.inspect_container(first["id"])["State"]["Running"]
 
 
-def test_executor_container_gets_pid_host_the_socket_and_the_sandbox(run_module, docker_api, busybox, name_prefix,
-                                                                      tmp_path, cleanup):
+def test_executor_container_gets_pid_host_the_socket_and_the_sandbox(
+        run_module, docker_api, busybox, name_prefix, tmp_path, cleanup):
     sandbox = tmp_path / "sandbox"
     cmd = "test -S /var/run/docker.sock && cat %s/here" % sandbox
     sandbox.mkdir()
@@ -634,8 +634,8 @@ def _peak_rss_kib(pids):
     return peak
 
 
-def test_50_mb_of_output_under_3_x_10_mb_rotation_all_reach_the_sandbox(run_module, docker_api, busybox, name_prefix,
-                                                                         tmp_path, cleanup):
+def test_50_mb_of_output_under_3_x_10_mb_rotation_all_reach_the_sandbox(
+        run_module, docker_api, busybox, name_prefix, tmp_path, cleanup):
     """The engine's rotation (the docker_engine role's 3 x 10 MB) keeps 30 MB at most; the sandbox keeps all 50 MB,
     and the follower's memory stays bounded."""
     sandbox = tmp_path / "sandbox"
