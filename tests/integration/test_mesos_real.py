@@ -104,7 +104,8 @@ def cluster(testbed, tmp_path_factory):
     for host in (MASTER, AGENT):
         docker("rm", "-f", "-v", host, check=False)
         docker("volume", "rm", "-f", host + "-docker", check=False)
-    run = run_ansible_playbook(str(playbook), inventory=str(inventory))
+    # Installing Docker and Mesos with their dependencies on two hosts: minutes on 2 busy cores.
+    run = run_ansible_playbook(str(playbook), inventory=str(inventory), timeout=2400)
     assert run.rc == 0, run.output[-20000:]
     info = {
         "inventory": str(inventory),
