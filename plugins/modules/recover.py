@@ -99,6 +99,12 @@ options:
       - Seconds between SIGTERM and SIGKILL when stopping an orphan (Mesos's C(--docker_stop_timeout), default 0).
     type: int
     default: 0
+  docker_mesos_image:
+    description:
+      - Deprecated and without effect. It used to decide whether the C(.executor) containers of known tasks were kept;
+        every container whose container ID is known is now kept, as Mesos does, whatever the agent's mode. Accepted
+        so that playbooks written for earlier releases keep working; drop it.
+    type: bool
   max_workers:
     description:
       - How many orphans are stopped and removed in parallel. When some fail (API error, connection reset,
@@ -315,6 +321,7 @@ def main():
         kill_orphans=dict(type="bool", default=False),
         stop_timeout=dict(type="int", default=0),
         max_workers=dict(type="int", default=8),
+        docker_mesos_image=dict(type="bool", removed_in_version="1.0.0", removed_from_collection="mesos.docker"),
     )
     dm = DockerModule(
         argument_spec,
