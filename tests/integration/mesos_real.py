@@ -106,14 +106,15 @@ def wait_for(what, probe, timeout=90, interval=1):
 class Master:
     """A real mesos-master in a container; ``address`` is ``ip:5050`` on ``network``."""
 
-    def __init__(self, docker_api, image, name, network="bridge"):
+    def __init__(self, docker_api, image, name, network="bridge", flags=()):
         self.api = docker_api
         self.name = name
         self.image = image
         container = docker_api.create_container(
             image, name=name, labels={TEST_LABEL: "true"},
             command=["sh", "-c", "exec mesos-master --ip=$(hostname -i | cut -d' ' -f1) "
-                     "--work_dir=/var/lib/mesos/master --registry=in_memory --hostname=$(hostname -i | cut -d' ' -f1)"],
+                     "--work_dir=/var/lib/mesos/master --registry=in_memory --hostname=$(hostname -i | cut -d' ' -f1) "
+                     + " ".join(flags)],
             host_config=docker_api.create_host_config(network_mode=network))
         docker_api.start(container["Id"])
         info = docker_api.inspect_container(name)
