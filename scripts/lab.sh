@@ -4,6 +4,7 @@
 # Extra arguments go to ansible-playbook (e.g. `scripts/lab.sh --check --diff`).
 source "$(dirname "$0")/lib.sh"
 cd "$REPO" || exit 1
+find_mesos_package
 ensure_venv
 testbed_up
 # lab.yml makes three systemd hosts as containers, runs site.yml on them, prints each

@@ -42,5 +42,25 @@ ensure_venv() {
   link_collection
 }
 
+# The Mesos package the lab and the tests install: MESOS_PACKAGE (a path), by default the
+# newest ../shared/mesos/mesos_*.deb beside the repository. Exports MESOS_PACKAGE as an
+# absolute path; stops at once when there is none.
+find_mesos_package() {
+  local shared=$REPO/../shared/mesos newest=""
+  if [ -n "${MESOS_PACKAGE:-}" ]; then
+    [ -f "$MESOS_PACKAGE" ] || { log "MESOS_PACKAGE=$MESOS_PACKAGE is not a file (expected a Mesos .deb)"; return 1; }
+  else
+    newest=$(ls -1 "$shared"/mesos_*.deb 2>/dev/null | sort -V | tail -n 1 || true)
+    if [ -z "$newest" ]; then
+      log "no Mesos package: set MESOS_PACKAGE to a Mesos .deb, or put one at $shared/mesos_<version>_amd64.deb"
+      return 1
+    fi
+    MESOS_PACKAGE=$newest
+  fi
+  MESOS_PACKAGE=$(cd "$(dirname "$MESOS_PACKAGE")" && pwd)/$(basename "$MESOS_PACKAGE")
+  export MESOS_PACKAGE
+  log "Mesos package: $MESOS_PACKAGE"
+}
+
 testbed_up() { "$REPO/tests/testbed/testbed.sh" up; }
 testbed_down() { "$REPO/tests/testbed/testbed.sh" down || true; }

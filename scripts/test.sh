@@ -5,6 +5,7 @@
 # Extra arguments go to pytest (e.g. `scripts/test.sh tests/unit -k image`).
 source "$(dirname "$0")/lib.sh"
 cd "$REPO" || exit 1
+find_mesos_package
 ensure_venv
 testbed_up
 trap testbed_down EXIT

@@ -3,7 +3,9 @@
 """The Apache Mesos agent's flags, and how Mesos loads, checks and prints them.
 
 Stdlib only: this file is shipped to managed hosts, imported by filter plugins and by
-the test stand-in ``tests/standin/mesos-agent``.
+the test stand-in ``tests/standin/mesos-agent``.  Its loader (everything taking a
+``table`` argument, the agent's ``AGENT_TABLE`` by default) also serves the master's
+flags in ``_master_flags.py``: both programs load flags with the same stout code.
 
 Where the table comes from
 --------------------------
@@ -16,7 +18,8 @@ stout's ``help``.  Types come from the field declarations in the headers, defaul
 the literal or the constant in ``src/slave/constants.hpp``, printed the way stout
 stringifies them (``Hours(6)`` -> ``6hrs``, ``Seconds(60)`` -> ``1mins``).  The build is a
 Linux one with every optional isolator enabled (``#ifdef __linux__``/``ENABLE_*`` branches
-taken, ``__WINDOWS__`` ones not).  Defaults that depend on the host are the values for
+taken, ``__WINDOWS__`` ones not; ``CONDITIONAL_FLAGS`` names the configure option
+behind each optional flag).  Defaults that depend on the host are the values for
 root on Linux with the autotools prefix ``/usr/local``: ``launcher`` ``linux``,
 ``runtime_dir`` ``/var/run/mesos``, ``launcher_dir`` ``/usr/local/libexec/mesos``.
 
@@ -46,6 +49,9 @@ Types, each loaded the way stout's ``flags::fetch``/``flags::parse`` loads it:
     a JSON object (``JSON::Object`` or a protobuf message such as ``ACLs``, ``Modules``).
 ``uint_list``
     comma-separated unsigned integers (``nvidia_gpu_devices``).
+``string_set``
+    comma-separated names, no duplicates; ``/flags`` prints ``{ a, b }`` (the master's
+    ``fair_sharing_excluded_resource_names``).
 ``path``
     a path, never read while loading (``http_credentials``, ``credential``); stout's
     ``Path`` drops a leading ``file://``, so ``/flags`` shows the bare path.
@@ -278,6 +284,52 @@ FLAG_ALIASES = {
     "executor_secret_key": ("jwt_secret_key", "1.5.0"),
 }
 
+# Flags only some builds have: name -> the configure option that adds them (the table
+# assumes all of them; a package built without one lacks its flags).
+CONDITIONAL_FLAGS = {
+    "check_agent_port_range_only": "--enable-network-ports-isolator",
+    "container_ports_isolated_range": "--enable-network-ports-isolator",
+    "container_ports_watch_interval": "--enable-network-ports-isolator",
+    "enforce_container_ports": "--enable-network-ports-isolator",
+    "seccomp_config_dir": "--enable-seccomp-isolator",
+    "seccomp_profile_name": "--enable-seccomp-isolator",
+    "authenticate_http_executors": "--enable-ssl",
+    "executor_secret_key": "--enable-ssl",
+    "jwt_secret_key": "--enable-ssl",
+    "xfs_kill_containers": "--enable-xfs-disk-isolator",
+    "xfs_project_range": "--enable-xfs-disk-isolator",
+    "xfs_quota_headroom": "--enable-xfs-disk-isolator",
+    "egress_burst": "--with-network-isolator",
+    "egress_ceil_limit": "--with-network-isolator",
+    "egress_flow_classifier_parent": "--with-network-isolator",
+    "egress_rate_limit_per_container": "--with-network-isolator",
+    "egress_rate_per_cpu": "--with-network-isolator",
+    "egress_unique_flow_per_container": "--with-network-isolator",
+    "ephemeral_ports_per_container": "--with-network-isolator",
+    "eth0_name": "--with-network-isolator",
+    "ingress_burst": "--with-network-isolator",
+    "ingress_ceil_limit": "--with-network-isolator",
+    "ingress_isolate_existing_containers": "--with-network-isolator",
+    "ingress_rate_limit_per_container": "--with-network-isolator",
+    "ingress_rate_per_cpu": "--with-network-isolator",
+    "lo_name": "--with-network-isolator",
+    "maximum_egress_rate_limit": "--with-network-isolator",
+    "maximum_ingress_rate_limit": "--with-network-isolator",
+    "minimum_egress_rate_limit": "--with-network-isolator",
+    "minimum_ingress_rate_limit": "--with-network-isolator",
+    "network_enable_rate_statistics": "--with-network-isolator",
+    "network_enable_snmp_statistics": "--with-network-isolator",
+    "network_enable_socket_statistics_details": "--with-network-isolator",
+    "network_enable_socket_statistics_summary": "--with-network-isolator",
+    "network_link_speed": "--with-network-isolator",
+    "network_rate_statistics_interval": "--with-network-isolator",
+    "network_rate_statistics_window": "--with-network-isolator",
+}
+
+# Defaults under the install prefix (the table has the autotools default, DEFAULT_PREFIX).
+PREFIX_DEPENDENT_DEFAULTS = ("launcher_dir",)
+DEFAULT_PREFIX = "/usr/local"
+
 OLDEST_DERIVED_VERSION = "0.20.0"
 NEWEST_DERIVED_VERSION = "1.12.0"
 FIRST_AGENT_BINARY_VERSION = "1.0.0"
@@ -286,6 +338,14 @@ FILE_PREFIX = "file://"
 ENV_PREFIX = "MESOS_"
 
 FlagSpec = collections.namedtuple("FlagSpec", ["type", "default", "required"])
+
+# One Mesos program's flags: the tables above for the agent, ``_master_flags.py`` for the
+# master.  ``validators``: name -> (first_version, check(parsed value) -> error or None),
+# the ``add(..., validator)`` lambdas of Mesos, whose error stout prints as it is.
+FlagTable = collections.namedtuple("FlagTable", [
+    "flags", "earlier_defaults", "earlier_types", "required", "aliases", "validators"])
+
+AGENT_TABLE = FlagTable(AGENT_FLAGS, EARLIER_DEFAULTS, EARLIER_TYPES, REQUIRED_FLAGS, FLAG_ALIASES, {})
 
 DURATION_UNITS_NS = collections.OrderedDict([
     ("ns", 1),
@@ -355,27 +415,30 @@ def _clamp(version):
     return max(oldest, min(newest, wanted))
 
 
-def flags_for_version(version):
-    """All agent flags of Mesos ``version``: name -> ``FlagSpec(type, default, required)``."""
+def flags_for_version(version, table=None):
+    """All flags of Mesos ``version`` (the agent's unless ``table`` says otherwise):
+    name -> ``FlagSpec(type, default, required)``."""
+    table = table or AGENT_TABLE
     version = _clamp(version)
     result = {}
-    for name, (flag_type, default, first, last) in AGENT_FLAGS.items():
+    for name, (flag_type, default, first, last) in table.flags.items():
         if not _in_range(version, first, last):
             continue
-        required_since = REQUIRED_FLAGS.get(name)
+        required_since = table.required.get(name)
         result[name] = FlagSpec(
-            _value_at(name, version, flag_type, EARLIER_TYPES),
-            _value_at(name, version, default, EARLIER_DEFAULTS),
+            _value_at(name, version, flag_type, table.earlier_types),
+            _value_at(name, version, default, table.earlier_defaults),
             required_since is not None and version[:2] >= version_tuple(required_since)[:2],
         )
     return result
 
 
-def aliases_for_version(version):
+def aliases_for_version(version, table=None):
     """Deprecated flag names accepted by Mesos ``version``: alias -> flag."""
+    table = table or AGENT_TABLE
     version = _clamp(version)
     return dict(
-        (alias, flag) for alias, (flag, since) in FLAG_ALIASES.items()
+        (alias, flag) for alias, (flag, since) in table.aliases.items()
         if version[:2] >= version_tuple(since)[:2]
     )
 
@@ -532,6 +595,21 @@ def _parse_uint_list(text):
     return [_parse_integer(item.strip(), "uint") for item in text.split(",") if item.strip()]
 
 
+def _parse_string_set(text):
+    """stout's ``parse<std::set<std::string>>``: comma-separated, empty items dropped."""
+    result = set()
+    for item in (item for item in text.split(",") if item):
+        if item in result:
+            raise ValueError("Duplicate token '%s'" % item)
+        result.add(item)
+    return result
+
+
+def _format_string_set(value):
+    """Like stout's ``stringify(std::set)``: ``{ a, b }`` in byte order."""
+    return "{ %s }" % ", ".join(sorted(value, key=lambda item: item.encode("utf-8")))
+
+
 def _format_double(value):
     """Like ``std::ostream << double`` (6 significant digits, no trailing zeros)."""
     return "%g" % value
@@ -553,6 +631,7 @@ _CODECS = {
     "json": (_parse_json_object, lambda value: json.dumps(
         value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)),
     "uint_list": (_parse_uint_list, lambda value: ",".join(str(item) for item in value)),
+    "string_set": (_parse_string_set, _format_string_set),
     "string": (_identity, _identity),
     "secure_string": (_identity, _identity),
     "path": (lambda text: text[len(FILE_PREFIX):] if text.startswith(FILE_PREFIX) else text, _identity),
@@ -654,12 +733,12 @@ def render_attributes(attributes):
     return _render_pairs(attributes, render_value)
 
 
-def resolve_flag_name(name, version):
+def resolve_flag_name(name, version, table=None):
     """A name as given (``no-`` prefix and alias allowed) -> (flag, negated) or None."""
     negated = name.startswith("no-")
     bare = name[3:] if negated else name
-    known = flags_for_version(version)
-    flag = aliases_for_version(version).get(bare, bare)
+    known = flags_for_version(version, table)
+    flag = aliases_for_version(version, table).get(bare, bare)
     if flag not in known:
         return None
     return flag, negated
@@ -677,48 +756,58 @@ def required_flag_error(name):
     return "Flag '%s' is required, but it was not provided" % name
 
 
-def validate_flag(name, value, version, read_files=False):
+def _validator_error(flag, value, version, table):
+    since, check = table.validators.get(flag, (None, None))
+    if check is None or version_tuple(_clamp(version))[:2] < version_tuple(since)[:2]:
+        return None
+    return check(value)
+
+
+def validate_flag(name, value, version, read_files=False, table=None):
     """The error Mesos ``version`` gives for ``--name=value``, or None if it accepts it.
 
     ``value`` may be a Python value (rendered with :func:`render_value`) or None, which
     for a boolean means ``--name`` (true).  ``file://`` values are only read when
-    ``read_files`` is true.
+    ``read_files`` is true.  ``table``: the program's flags (the agent's by default).
     """
-    resolved = resolve_flag_name(name, version)
+    table = table or AGENT_TABLE
+    resolved = resolve_flag_name(name, version, table)
     if resolved is None:
         return unknown_flag_error(name[3:] if name.startswith("no-") else name)
     flag, negated = resolved
-    spec = flags_for_version(version)[flag]
+    spec = flags_for_version(version, table)[flag]
     if spec.type != "bool" and negated:
         return "Failed to load non-boolean flag '%s' via '%s'" % (flag, name)
     if value is None:
         if spec.type != "bool":
             return "Failed to load non-boolean flag '%s': Missing value" % flag
-        return None
+        return _validator_error(flag, not negated, version, table)
     text = render_value(value)
     if spec.type == "bool" and negated:
         if text:
             return "Failed to load boolean flag '%s' via '%s' with value '%s'" % (flag, name, text)
-        return None
+        return _validator_error(flag, False, version, table)
     if spec.type == "bool" and text == "":
-        return None
+        return _validator_error(flag, True, version, table)
     try:
-        load_value(spec.type, text, read_files=read_files)
+        parsed, _shown = load_value(spec.type, text, read_files=read_files)
     except ValueError as error:
         return value_error(flag, text, str(error))
-    return None
+    if is_file_reference(spec.type, text) and not read_files:
+        return None
+    return _validator_error(flag, parsed, version, table)
 
 
-def validate_flags(flags, version, read_files=False, check_required=True):
+def validate_flags(flags, version, read_files=False, check_required=True, table=None):
     """Every error Mesos ``version`` would give for these flags, in Mesos's order (by name).
 
     Mesos itself stops at the first; this lists all, plus the required flags missing
-    (``check_required``).
+    (``check_required``).  ``table``: the program's flags (the agent's by default).
     """
     flags = flags or {}
     errors = [
         error for error in (
-            validate_flag(name, flags[name], version, read_files=read_files)
+            validate_flag(name, flags[name], version, read_files=read_files, table=table)
             for name in sorted(flags)
         )
         if error
@@ -726,10 +815,10 @@ def validate_flags(flags, version, read_files=False, check_required=True):
     if check_required:
         given = set()
         for name in flags:
-            resolved = resolve_flag_name(name, version)
+            resolved = resolve_flag_name(name, version, table)
             if resolved:
                 given.add(resolved[0])
-        for name, spec in sorted(flags_for_version(version).items()):
+        for name, spec in sorted(flags_for_version(version, table).items()):
             if spec.required and name not in given:
                 errors.append(required_flag_error(name))
     return errors

@@ -3,10 +3,15 @@
 The test bed (``tests/testbed/testbed.sh up``) must be up: a test that needs it fails
 with the command to run, it is never skipped.
 """
+import fcntl
+import glob
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 
 import pytest
@@ -15,6 +20,17 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 COLLECTIONS_ROOT = os.path.join(REPO, ".build", "collections")
 # Every container a test makes carries this label; `testbed.sh down` removes them.
 TEST_LABEL = "mesos-docker-test"
+# Cached images carry this label (as the test bed's own images do) and are kept by `down`.
+IMAGE_NS = "mesos-docker-testbed"
+RECIPE_LABEL = IMAGE_NS + ".recipe"
+# The real Mesos package: MESOS_PACKAGE, else the newest of these (see ../shared/mesos/README.md).
+MESOS_PACKAGE_GLOB = os.path.join(os.path.dirname(REPO), "shared", "mesos", "mesos_*.deb")
+_PACKAGE_DOCKERFILE = """FROM {base}
+COPY {deb} /tmp/{deb}
+RUN apt-get update \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends /tmp/{deb} {extra} \\
+ && rm -rf /var/lib/apt/lists/* /tmp/{deb}
+"""
 
 
 @pytest.fixture(scope="session")
@@ -157,3 +173,66 @@ def run_module(tmp_path):
         return run_ansible_playbook(str(playbook), check=check, diff=diff, verbosity=verbosity, env=env)
 
     return run
+
+
+def mesos_package_path():
+    """The Mesos .deb the tests install: ``MESOS_PACKAGE``, else the newest ``../shared/mesos/mesos_*.deb``.
+
+    Fails (never skips) with a message naming MESOS_PACKAGE and the expected file when there is none.
+    """
+    package = os.environ.get("MESOS_PACKAGE")
+    if package:
+        if not os.path.isfile(package):
+            pytest.fail("MESOS_PACKAGE=%s: no such file (a Mesos .deb is expected)" % package)
+        return os.path.abspath(package)
+    found = sorted(glob.glob(MESOS_PACKAGE_GLOB), key=os.path.getmtime)
+    if not found:
+        pytest.fail("no Mesos package: set MESOS_PACKAGE to a mesos_*.deb or put one at %s" % MESOS_PACKAGE_GLOB)
+    return found[-1]
+
+
+def _sha256_of_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ensure_mesos_package_image(base_image, package, extra_packages=()):
+    """The tag of ``base_image`` (a Debian 12 test bed image) with ``package`` installed by apt.
+
+    Tagged ``mesos-docker-testbed/mesos12:<hash>``, the hash covering the package's sha256, the base
+    image tag and the recipe, and labelled ``mesos-docker-testbed.recipe`` like the test bed's images:
+    built once (about a minute, Debian's archive must be reachable), then reused by every run and
+    worktree; a lock keeps parallel sessions from building it twice.
+    """
+    deb = "mesos.deb"
+    dockerfile = _PACKAGE_DOCKERFILE.format(base=base_image, deb=deb, extra=" ".join(extra_packages))
+    recipe = hashlib.sha256(("%s\n%s" % (_sha256_of_file(package), dockerfile)).encode()).hexdigest()[:12]
+    tag = "%s/mesos12:%s" % (IMAGE_NS, recipe)
+    lock_path = os.path.join(tempfile.gettempdir(), "mesos-docker-testbed-mesos12-%s.lock" % recipe)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        present = subprocess.run(["docker", "image", "inspect", tag], capture_output=True, check=False)
+        if present.returncode == 0:
+            return tag
+        context = tempfile.mkdtemp(prefix="mesos12-image-")
+        try:
+            shutil.copyfile(package, os.path.join(context, deb))
+            with open(os.path.join(context, "Dockerfile"), "w") as handle:
+                handle.write(dockerfile)
+            build = subprocess.run(
+                ["docker", "build", "-q", "-t", tag, "--label", "%s=%s" % (RECIPE_LABEL, tag), context],
+                capture_output=True, text=True, timeout=900, check=False)
+        finally:
+            shutil.rmtree(context, ignore_errors=True)
+        if build.returncode != 0:
+            pytest.fail("building %s from %s failed:\n%s%s" % (tag, package, build.stdout, build.stderr))
+    return tag
+
+
+@pytest.fixture(scope="session")
+def mesos_package_image(testbed):
+    """Tag of the test bed's Debian 12 image with the real Mesos package installed (see ensure_mesos_package_image)."""
+    return ensure_mesos_package_image(testbed["TESTBED_IMAGE_DEBIAN12"], mesos_package_path())

@@ -20,6 +20,12 @@ GOOD_AGENT = {
     "mesos_agent_master": "10.0.0.1:5050",
 }
 
+# Preflight only: the package file is never read before the install phase.
+GOOD_MASTER = {
+    "mesos_master_install_method": "deb",
+    "mesos_master_deb_file": "/nonexistent/mesos.deb",
+}
+
 
 def run_preflight(tmp_path, role, variables):
     playbook = tmp_path / "preflight.yml"
@@ -64,6 +70,21 @@ def run_preflight(tmp_path, role, variables):
                  ["mesos_agent_http_credentials_path=creds.json"], id="relative-http-credentials-path"),
     pytest.param("mesos_agent", dict(GOOD_AGENT, mesos_agent_binary="/nonexistent/mesos-agent"),
                  ["mesos_agent_binary=/nonexistent/mesos-agent"], id="binary-missing"),
+    pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_work_dir=""),
+                 ["mesos_master_work_dir=\"\"", "absolute path"], id="master-empty-work-dir"),
+    pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_quorum=0),
+                 ["mesos_master_quorum=0", "integer >= 1"], id="master-quorum-0"),
+    pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_quorum=2),
+                 ["mesos_master_quorum=2", "without mesos_master_zk"], id="master-quorum-2-without-zk"),
+    pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_flags={"offer_timout": "30secs"}),
+                 ["mesos_master:", "Failed to load unknown flag 'offer_timout'"], id="master-misspelled-flag"),
+    pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_zk="zk://ops:s3cret@zk1:2181/mesos",
+                                      mesos_master_flags_via="cmdline"),
+                 ["mesos_master_flags_via=cmdline", "zk"], id="master-credentials-on-cmdline"),
+    pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_registry="zookeeper"),
+                 ["mesos_master_registry", "zookeeper", "replicated_log, in_memory"], id="master-unknown-registry"),
+    pytest.param("docker_engine", {"docker_engine_registry_ca_certs": [{"registry": "r.example:5443", "ca": "not a pem"}]},
+                 ["docker_engine_registry_ca_certs", "r.example:5443", "BEGIN CERTIFICATE"], id="registry-ca-not-pem"),
     pytest.param("docker_engine", {"docker_engine_min_version": "99.0.0"},
                  ["below 99.0.0"], id="docker-below-bound"),
     pytest.param("docker_config", {"docker_config_registries": [{"registry": "r.example:5000", "username": "u"}]},

@@ -16,11 +16,14 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd)
 STATE=${TESTBED_STATE:-$REPO/.testbed}
 RECIPES=$REPO/tests/testbed/images
 REGISTRY_ADDR=${TESTBED_REGISTRY:-127.0.0.1:5000}
+# The same registry (storage, users) also serves TLS on the docker bridge's gateway, where
+# the lab's and molecule's hosts (containers with their own Docker engines) reach it.
+REGISTRY_TLS_PORT=${TESTBED_REGISTRY_TLS_PORT:-5443}
 REGISTRY_USER=mesos-test
 IMAGE_NS=mesos-docker-testbed
 # Containers made by tests carry this label; `down` removes them.
 TEST_LABEL=mesos-docker-test
-DEBIAN_PACKAGES=(docker.io iptables docker-registry debootstrap apache2-utils curl ca-certificates)
+DEBIAN_PACKAGES=(docker.io iptables docker-registry debootstrap apache2-utils curl ca-certificates openssl)
 
 log() { printf '[testbed] %s\n' "$*" >&2; }
 die() { printf '[testbed] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -186,6 +189,54 @@ CFG
     die "docker login to $REGISTRY_ADDR failed"
 }
 
+# make_tls_certificates GATEWAY: a CA of the test bed and a server certificate for GATEWAY
+# (kept while the gateway stays the same).
+make_tls_certificates() {
+  local dir=$STATE/registry/tls gateway=$1
+  mkdir -p "$dir"
+  chmod 700 "$dir"
+  if [ -s "$dir/server.crt" ] && [ "$(cat "$dir/gateway" 2>/dev/null)" = "$gateway" ]; then
+    return 0
+  fi
+  log "making a CA and a certificate for $gateway"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=mesos.docker test bed CA" \
+    -keyout "$dir/ca.key" -out "$dir/ca.crt" >/dev/null 2>&1
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=$gateway" -keyout "$dir/server.key" -out "$dir/server.csr" >/dev/null 2>&1
+  printf 'subjectAltName=IP:%s\nextendedKeyUsage=serverAuth\n' "$gateway" >"$dir/ext.cnf"
+  openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$dir/ext.cnf" -out "$dir/server.crt" >/dev/null 2>&1
+  chmod 600 "$dir/ca.key" "$dir/server.key"
+  chmod 644 "$dir/ca.crt"
+  echo "$gateway" >"$dir/gateway"
+}
+
+start_tls_registry() {
+  local dir=$STATE/registry gateway addr code
+  # The bridge network's gateway (docker0's address; IPAM leaves Gateway empty by default).
+  gateway=$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}')
+  [ -n "$gateway" ] || gateway=$(ip -4 -o addr show docker0 | awk '{ split($4, a, "/"); print a[1]; exit }')
+  [ -n "$gateway" ] || die "cannot find the docker bridge's gateway address"
+  addr=$gateway:$REGISTRY_TLS_PORT
+  make_tls_certificates "$gateway"
+  sed -e "s#^  addr: .*#  addr: $addr\n  tls:\n    certificate: $dir/tls/server.crt\n    key: $dir/tls/server.key#" \
+    "$dir/config.yml" >"$dir/config-tls.yml"
+  if curl -s -o /dev/null --cacert "$dir/tls/ca.crt" "https://$addr/v2/"; then
+    log "TLS registry already answers on $addr"
+  else
+    log "starting the TLS registry on $addr"
+    setsid docker-registry serve "$dir/config-tls.yml" >"$STATE/registry-tls.log" 2>&1 < /dev/null &
+    echo $! >"$STATE/registry-tls.pid"
+    local _
+    for _ in $(seq 1 30); do
+      curl -s -o /dev/null --cacert "$dir/tls/ca.crt" "https://$addr/v2/" && break
+      sleep 0.5
+    done
+  fi
+  code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/tls/ca.crt" -u "$REGISTRY_USER:$REGISTRY_PASSWORD" "https://$addr/v2/")
+  [ "$code" = 200 ] || die "TLS registry on $addr refuses the test credentials ($code)"
+  REGISTRY_TLS_ADDR=$addr
+}
+
 push_private_image() { # push_private_image LOCAL REMOTE
   docker tag "$1" "$2"
   DOCKER_CONFIG=$STATE/docker-config docker push "$2" >/dev/null
@@ -206,12 +257,16 @@ cmd_up() {
   [ -z "$debian13" ] || systemd13=$(ensure_image systemd13) || log "Debian 13 systemd image not built"
   start_registry
   push_private_image "$busybox" "$REGISTRY_ADDR/testbed/busybox:latest"
+  start_tls_registry
   (umask 077; cat >"$STATE/env" <<ENV
 TESTBED_REGISTRY=$REGISTRY_ADDR
 TESTBED_REGISTRY_USER=$REGISTRY_USER
 TESTBED_REGISTRY_PASSWORD=$REGISTRY_PASSWORD
 TESTBED_DOCKER_CONFIG=$STATE/docker-config
 TESTBED_PRIVATE_IMAGE=$REGISTRY_ADDR/testbed/busybox:latest
+TESTBED_REGISTRY_TLS=$REGISTRY_TLS_ADDR
+TESTBED_REGISTRY_CA=$STATE/registry/tls/ca.crt
+TESTBED_PRIVATE_IMAGE_TLS=$REGISTRY_TLS_ADDR/testbed/busybox:latest
 TESTBED_IMAGE_BUSYBOX=$busybox
 TESTBED_IMAGE_DEBIAN12=$debian12
 TESTBED_IMAGE_SYSTEMD12=$systemd12
@@ -248,6 +303,7 @@ cmd_down() {
       echo "$ids" | xargs docker rm -f >/dev/null
     fi
   fi
+  stop_pidfile "$STATE/registry-tls.pid" "TLS registry"
   stop_pidfile "$STATE/registry.pid" registry
   stop_pidfile "$STATE/dockerd.pid" dockerd
   rm -f "$STATE/env"
