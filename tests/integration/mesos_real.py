@@ -1,84 +1,18 @@
-"""The real Apache Mesos package in integration tests: its file, an image with it, a master, tasks.
+"""A real Apache Mesos master for integration tests of agents in containers, and tasks through it.
 
-- ``package_path()``: ``MESOS_PACKAGE`` (a path), else the newest ``../shared/mesos/mesos_*.deb`` beside
-  the repository; none is a test failure naming both, never a skip.
-- ``mesos_image()``: the test bed's Debian 12 image with the package installed, tagged by a hash of the
-  package, the recipe and the base image, so it is built once per machine (~20-50 s) and reused.
-- ``Master``: a ``mesos-master`` (``--registry=in_memory``) in a container of that image on a given docker
-  network, labelled ``mesos-docker-test``; tasks go through it with the package's own ``mesos-execute``
-  run inside that container (``docker exec``), and its ``/state`` says what became of them.
+``Master``: a ``mesos-master`` (``--registry=in_memory``) in a container of the ``mesos_package_image``
+fixture's image (the real package, see conftest.py) on a given docker network, labelled
+``mesos-docker-test``; tasks go through it with the package's own ``mesos-execute`` run inside that
+container (``docker exec``), and its ``/state`` and ``/slaves`` say what became of them and of the agents.
 """
-import glob
-import hashlib
-import io
 import json
-import os
-import tarfile
 import time
 import urllib.request
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TEST_LABEL = "mesos-docker-test"
-IMAGE_NAME = "mesos-docker-test/mesos"
-RECIPE = """\
-ARG BASE_IMAGE
-FROM ${BASE_IMAGE}
-COPY mesos.deb /tmp/mesos.deb
-RUN set -eux; apt-get update; \\
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends /tmp/mesos.deb; \\
-    apt-get clean; rm -rf /var/lib/apt/lists/* /tmp/mesos.deb
-"""
 TERMINAL = ("TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_LOST", "TASK_ERROR", "TASK_DROPPED", "TASK_GONE")
-
-
-def package_path():
-    """The Mesos package the tests run: MESOS_PACKAGE, else the newest ../shared/mesos/mesos_*.deb."""
-    given = os.environ.get("MESOS_PACKAGE")
-    if given:
-        if not os.path.isfile(given):
-            pytest.fail("MESOS_PACKAGE=%s is not a file: give the path of a Mesos .deb for Debian 12" % given)
-        return given
-    pattern = os.path.join(os.path.dirname(REPO), "shared", "mesos", "mesos_*.deb")
-    found = sorted(glob.glob(pattern), key=os.path.getmtime)
-    if not found:
-        pytest.fail("no Mesos package: set MESOS_PACKAGE to a Mesos .deb for Debian 12 (none matches %s)" % pattern)
-    return found[-1]
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def mesos_image(docker_api, base_image):
-    """Tag of ``base_image`` with the Mesos package installed; built only when that tag is absent."""
-    package = package_path()
-    base_id = docker_api.inspect_image(base_image)["Id"]
-    tag = "%s:%s" % (IMAGE_NAME, hashlib.sha256(
-        (_sha256(package) + RECIPE + base_id).encode()).hexdigest()[:12])
-    if docker_api.images(name=tag):
-        return tag
-    context = io.BytesIO()
-    with tarfile.open(fileobj=context, mode="w") as tar:
-        recipe = RECIPE.encode()
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(recipe)
-        tar.addfile(info, io.BytesIO(recipe))
-        tar.add(package, arcname="mesos.deb")
-    context.seek(0)
-    log = []
-    for chunk in docker_api.build(fileobj=context, custom_context=True, tag=tag, rm=True, forcerm=True,
-                                  buildargs={"BASE_IMAGE": base_image}, labels={TEST_LABEL: "true"},
-                                  decode=True):
-        log.append(chunk)
-        if "error" in chunk:
-            pytest.fail("building %s failed: %s\n%s" % (tag, chunk["error"], log[-20:]))
-    return tag
 
 
 def http_json(url, timeout=5):

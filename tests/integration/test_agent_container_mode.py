@@ -1,6 +1,6 @@
 """Role mesos_agent_dind in container mode (``mesos_agent_dind_mode: container``) on the real Docker engine.
 
-Two real Mesos agents (the package of ``mesos_real.package_path()``, handed to the role as
+Two real Mesos agents (the package of the ``mesos_package`` fixture, handed to the role as
 ``mesos_agent_dind_deb_file``) run as containers on this machine's own Docker daemon, converged by
 ``targets/agent_container_mode/converge.yml`` on localhost, and register with a real master (a container on
 the default bridge; the agents bind to the bridge's gateway address so that the master reaches them). Checked from ``docker inspect`` and the
@@ -89,7 +89,7 @@ def _get(url, auth=None):
 class Host:
     """One test's view of the host: the role's variables, the playbook runs and the containers it may make."""
 
-    def __init__(self, run_playbook, docker_api, testbed, name_prefix, tmp_path, master):
+    def __init__(self, run_playbook, docker_api, testbed, name_prefix, tmp_path, master, package):
         self._run_playbook = run_playbook
         self.master = master
         self.testbed_busybox = testbed["TESTBED_IMAGE_BUSYBOX"]
@@ -118,11 +118,11 @@ class Host:
             "mesos_agent_dind_build_dir": self.build_dir,
             # The test bed's base image and the real Mesos package (as in molecule/dind: same inputs, same cached image).
             "mesos_agent_dind_base_image": testbed["TESTBED_IMAGE_DEBIAN12"],
-            "mesos_agent_dind_deb_file": mesos_real.package_path(),
+            "mesos_agent_dind_deb_file": package,
             "mesos_agent_dind_flags": {"executor_registration_timeout": "5mins", "ip": self.ip},
             "mesos_agent_dind_restart_policy": "no",
             "mesos_agent_dind_stop_timeout": 5,
-            "mesos_agent_dind_health_timeout": 20,
+            "mesos_agent_dind_health_timeout": 120,  # the real agent starts slowly on a loaded machine
             # Known credentials: the endpoints are checked with them (and refuse requests without).
             "mesos_agent_dind_http_authentication": "enabled",
             "mesos_agent_dind_secrets_dir": self.secrets_dir,
@@ -213,17 +213,16 @@ class Host:
 
 
 @pytest.fixture(scope="module")
-def master(docker_api, testbed):
+def master(docker_api, mesos_package_image):
     """One real master for this module's tests, on the default bridge."""
-    image = mesos_real.mesos_image(docker_api, testbed["TESTBED_IMAGE_DEBIAN12"])
-    master = mesos_real.Master(docker_api, image, "mdt-acm-master-%s" % secrets.token_hex(4))
+    master = mesos_real.Master(docker_api, mesos_package_image, "mdt-acm-master-%s" % secrets.token_hex(4))
     yield master
     master.remove()
 
 
 @pytest.fixture
-def host(run_playbook, docker_api, testbed, name_prefix, tmp_path, master):
-    host = Host(run_playbook, docker_api, testbed, name_prefix, tmp_path, master)
+def host(run_playbook, docker_api, testbed, name_prefix, tmp_path, master, mesos_package):
+    host = Host(run_playbook, docker_api, testbed, name_prefix, tmp_path, master, mesos_package)
     host.watch()
     yield host
     host.cleanup()

@@ -1,7 +1,7 @@
 """Role mesos_agent_dind in dind mode with the real Mesos package, through a real master.
 
 A test network (a bridge with its own subnet, the parent daemon's addresses kept to its first /24) holds
-a real ``mesos-master`` (``mesos_real.Master``) and the docker-in-docker agents the role converges on
+a real ``mesos-master`` (``mesos_real.Master``, from the ``mesos_package_image`` fixture) and the docker-in-docker agents the role converges on
 localhost (``targets/agent_container_mode/converge.yml``, the same play for both modes). Tasks go through
 the master with ``mesos-execute --containerizer=docker``; the test bed's busybox image is loaded into each
 inner daemon first (nothing can be pulled). Shown:
@@ -50,7 +50,7 @@ def _http(url):
 class Lab:
     """A test network with a master, and the dind agents converged on it."""
 
-    def __init__(self, api, testbed, prefix, tmp_path, run_playbook):
+    def __init__(self, api, testbed, prefix, tmp_path, run_playbook, image, package):
         self.api = api
         self.prefix = prefix
         self.tmp_path = tmp_path
@@ -71,7 +71,6 @@ class Lab:
             pytest.fail("no free 10.x.0.0/16 for the test network")
         self.subnet = subnet
         self.containers = set()
-        image = mesos_real.mesos_image(api, testbed["TESTBED_IMAGE_DEBIAN12"])
         # Fast failure detection: an agent that goes away is noticed within seconds.
         self.master = mesos_real.Master(api, image, prefix + "-master", network=self.network,
                                         flags=["--agent_ping_timeout=2secs", "--max_agent_ping_timeouts=3"])
@@ -85,7 +84,7 @@ class Lab:
             "mesos_agent_dind_build_dir": str(tmp_path / "build"),
             "mesos_agent_dind_secrets_dir": str(tmp_path / "secrets"),
             "mesos_agent_dind_base_image": testbed["TESTBED_IMAGE_DEBIAN12"],
-            "mesos_agent_dind_deb_file": mesos_real.package_path(),
+            "mesos_agent_dind_deb_file": package,
             "mesos_agent_dind_restart_policy": "no",
             "mesos_agent_dind_stop_timeout": 10,
         }
@@ -158,8 +157,8 @@ def _container_id(task):
 
 
 @pytest.fixture
-def lab(docker_api, testbed, name_prefix, tmp_path, run_playbook):
-    lab = Lab(docker_api, testbed, name_prefix, tmp_path, run_playbook)
+def lab(docker_api, testbed, name_prefix, tmp_path, run_playbook, mesos_package_image, mesos_package):
+    lab = Lab(docker_api, testbed, name_prefix, tmp_path, run_playbook, mesos_package_image, mesos_package)
     yield lab
     lab.cleanup()
 
