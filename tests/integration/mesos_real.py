@@ -12,7 +12,6 @@ import urllib.request
 import pytest
 
 TEST_LABEL = "mesos-docker-test"
-TERMINAL = ("TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_LOST", "TASK_ERROR", "TASK_DROPPED", "TASK_GONE")
 
 
 def http_json(url, timeout=5):
