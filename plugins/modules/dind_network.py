@@ -79,8 +79,8 @@ options:
         C(<state_file>.lock) is locked exclusively for the whole read-modify-write, so concurrent runs
         cannot hand out the same block twice. The lock file is left in place.
       - The directory must exist (in check mode a missing directory counts as an empty state).
-      - A new state file and its lock file are created with mode C(0600): they live beside the agents'
-        other host state, for example C(/var/lib/mesos-docker/dind_network.json) on the Docker host.
+      - "A new state file and its lock file are created with mode C(0600), beside the agents' other host state,
+        for example C(/var/lib/mesos-docker/dind_network.json) on the Docker host."
     type: path
   prune:
     description:
@@ -94,8 +94,8 @@ options:
     description:
       - With O(prune=true), only recorded agents whose names start with this prefix are pruned; the others
         are kept as if O(prune=false). Use it when several runs share one O(state_file), each pruning only
-        its own agents, for example V(<inventory_hostname>/) when agents are named C(<host>/<agent>):
-        a run limited to some hosts then never frees the slices of the others.
+        its own agents, for example V(<inventory_hostname>/) when agents are named C(<host>/<agent>), so that
+        a run limited to some hosts never frees the slices of the others.
       - When omitted, O(prune=true) prunes every recorded agent missing from O(agents).
     type: str
   release:
