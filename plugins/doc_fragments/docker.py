@@ -55,7 +55,8 @@ notes:
   - The Docker SDK is needed on the host the module runs on, not only on the controller.
 """
 
-    # Attributes shared by all mesos.docker modules
+    # Attributes shared by all mesos.docker modules. A module whose support is partial says so in its own
+    # ``attributes:`` block (support: partial, with details), which overrides these entries.
     ATTRIBUTES = r"""
 attributes:
   check_mode:

@@ -55,7 +55,7 @@ except ImportError:  # requests comes with the Docker SDK; placeholders keep mod
 # The SDK's exceptions, re-exported so modules catch them without importing docker themselves.
 __all__ = [
     "APIError", "DockerException", "ImageNotFound", "NotFound", "RequestsConnectionError", "RequestsTimeout",
-    "DockerModule", "DOCKER_COMMON_ARGS", "HAS_DOCKER", "parallel_map",
+    "DockerModule", "DOCKER_COMMON_ARGS", "HAS_DOCKER", "error_text", "parallel_map",
 ]
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
@@ -98,6 +98,10 @@ class DockerModule:
     def warn(self, msg):
         self.module.warn(msg)
 
+    def register_secrets(self, values):
+        """The one place where secrets found at run time join ``no_log``: never shown in any output."""
+        self.module.no_log_values.update(v for v in values if v and len(v) >= 3)
+
     def exit(self, **results):
         self.module.exit_json(**results)
 
@@ -117,9 +121,13 @@ class DockerModule:
                 tls_config = TLSConfig(client_cert=client_cert, ca_cert=p["ca_path"], verify=p["validate_certs"])
             except DockerException as exc:
                 self.fail("Invalid TLS settings for the Docker daemon at %s: %s" % (p["docker_host"], exc))
+        # One connection per worker thread (``max_workers``): the SDK's default pool of 10 would make
+        # the eleventh concurrent call wait for, or discard, a connection.
+        pool = max(10, int(p.get("max_workers") or 0))
         try:
             return docker.APIClient(
-                base_url=p["docker_host"], version=p["api_version"], timeout=p["timeout"], tls=tls_config
+                base_url=p["docker_host"], version=p["api_version"], timeout=p["timeout"], tls=tls_config,
+                max_pool_size=pool,
             )
         except DockerException as exc:
             self.fail("Cannot connect to the Docker daemon at %s: %s" % (p["docker_host"], exc))
@@ -137,3 +145,19 @@ def parallel_map(func, items, max_workers):
         return [func(item) for item in items]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(func, items))
+
+
+def error_text(exc):
+    """The daemon's (or library's) own words for ``exc``, as text: the SDK's ``explanation`` when it has one.
+
+    The one place where an exception from the Docker SDK, requests or the OS becomes a message.
+    """
+    explanation = getattr(exc, "explanation", None)
+    if explanation:
+        if isinstance(explanation, bytes):
+            explanation = explanation.decode("utf-8", "replace")
+        return str(explanation)
+    text = str(exc)
+    if isinstance(exc, (RequestsConnectionError, RequestsTimeout)):
+        return "%s (%s)" % (exc.__class__.__name__, text) if text else exc.__class__.__name__
+    return text or exc.__class__.__name__

@@ -15,6 +15,11 @@ matched by registry host the way the Docker CLI does, and every Docker Hub alias
 (``https://index.docker.io/v1/``, ``docker.io``, ``index.docker.io``, ``registry-1.docker.io``)
 means Docker Hub.
 
+Credential helpers are honoured as the Docker CLI does (``cli/config/configfile``): a registry listed
+in ``credHelpers`` gets its credentials from ``docker-credential-<helper> get``, else a ``credsStore``
+answers for every registry; only without either are the inline entries used. A helper that knows no
+credentials for the registry means an anonymous pull, as with the CLI.
+
 No error message produced here contains a secret: no repr of the config, no ``auth`` value,
 no password, no file content.
 """
@@ -27,6 +32,7 @@ import base64
 import binascii
 import json
 import os
+import subprocess
 
 from ansible_collections.mesos.docker.plugins.module_utils._image_reference import registry_hostname
 
@@ -52,11 +58,14 @@ class DockerConfig:
     (a path, or ``inline JSON``) and is safe to print.
     """
 
-    def __init__(self, entries, layout, source, warnings=None):
+    def __init__(self, entries, layout, source, warnings=None, creds_store=None, cred_helpers=None):
         self.entries = entries
         self.layout = layout
         self.source = source
         self.warnings = list(warnings or [])
+        self.creds_store = creds_store
+        self.cred_helpers = dict(cred_helpers or {})
+        self.helper_secrets = set()
 
     @property
     def registries(self):
@@ -64,8 +73,10 @@ class DockerConfig:
         return sorted(self.entries)
 
     def secrets(self):
-        """Every secret string this config holds (passwords, auth strings, tokens), for masking."""
-        found = set()
+        """Every secret string this config holds (passwords, auth strings, tokens), for masking.
+
+        Secrets a credential helper answered are included once they were asked for."""
+        found = set(self.helper_secrets)
         for entry in self.entries.values():
             for key in ("password", "identitytoken", "registrytoken", "_auth"):
                 if entry.get(key):
@@ -79,9 +90,14 @@ class DockerConfig:
     def credentials_for(self, registry):
         """SDK ``auth_config`` dict for ``registry`` (host, host:port or URL), or None.
 
-        An exact key match wins; otherwise keys are reduced to their host the way the
-        Docker CLI's ``ConvertToHostname`` does and compared with the host asked for.
+        A credential helper for the registry (``credHelpers``, else ``credsStore``) wins; an
+        empty dict then means "the helper has none" (anonymous). Otherwise an exact key match
+        wins; keys are reduced to their host the way the Docker CLI's ``ConvertToHostname``
+        does and compared with the host asked for.
         """
+        helper = self.helper_for(registry)
+        if helper:
+            return self._from_helper(helper, registry)
         if registry in self.entries:
             return self._auth_config(registry)
         wanted = registry_hostname(registry)
@@ -91,6 +107,43 @@ class DockerConfig:
         # Prefer the form the Docker CLI writes itself: bare host, then URL forms.
         matches.sort(key=lambda key: (key != wanted, len(key), key))
         return self._auth_config(matches[0])
+
+    def helper_for(self, registry):
+        """The credential helper name the Docker CLI would use for ``registry``, or None."""
+        wanted = registry_hostname(registry)
+        for key, helper in self.cred_helpers.items():
+            if registry_hostname(key) == wanted and helper:
+                return helper
+        return self.creds_store or None
+
+    def _from_helper(self, helper, registry):
+        """``docker-credential-<helper> get`` for ``registry``, as an SDK ``auth_config`` ({} when it has none)."""
+        program = "docker-credential-" + helper
+        server = "https://index.docker.io/v1/" if registry_hostname(registry) == "docker.io" else registry_hostname(registry)
+        try:
+            proc = subprocess.run([program, "get"], input=server.encode("utf-8"), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, timeout=60, check=False)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise DockerConfigError("docker_config from %s: credential helper %s for %s cannot run: %s"
+                                    % (self.source, program, registry, getattr(exc, "strerror", None) or exc.__class__.__name__))
+        if proc.returncode != 0:
+            if b"credentials not found" in (proc.stdout + proc.stderr).lower():
+                return {}
+            raise DockerConfigError("docker_config from %s: credential helper %s failed for %s (exit %d)"
+                                    % (self.source, program, registry, proc.returncode))
+        try:
+            answer = json.loads(proc.stdout.decode("utf-8"))
+            username, secret = answer.get("Username") or "", answer.get("Secret") or ""
+        except (ValueError, UnicodeError, AttributeError):
+            raise DockerConfigError("docker_config from %s: credential helper %s answered something other than "
+                                    "its JSON for %s" % (self.source, program, registry))
+        if not secret:
+            return {}
+        self.helper_secrets.add(secret)
+        if username == "<token>":
+            return dict(identitytoken=secret, serveraddress=server)
+        self.helper_secrets.add(base64.b64encode(("%s:%s" % (username, secret)).encode("utf-8")).decode("ascii"))
+        return dict(username=username, password=secret, serveraddress=server)
 
     def _auth_config(self, key):
         entry = self.entries[key]
@@ -183,12 +236,13 @@ def from_dict(data, source="inline JSON"):
             if registry in _NON_AUTH_KEYS:
                 continue
             entries[registry] = _parse_entry(registry, raw)
-    for key in ("credsStore", "credHelpers"):
-        if data.get(key):
-            warnings.append(
-                "docker_config from %s sets %s; credential helpers are not used, only inline credentials" % (source, key)
-            )
-    return DockerConfig(entries, layout, source, warnings)
+    creds_store = data.get("credsStore")
+    cred_helpers = data.get("credHelpers") or {}
+    if creds_store is not None and not isinstance(creds_store, str):
+        raise DockerConfigError("docker_config from %s: 'credsStore' must be a helper name" % source)
+    if not isinstance(cred_helpers, dict) or not all(isinstance(v, str) for v in cred_helpers.values()):
+        raise DockerConfigError("docker_config from %s: 'credHelpers' must map registries to helper names" % source)
+    return DockerConfig(entries, layout, source, warnings, creds_store=creds_store, cred_helpers=cred_helpers)
 
 
 def _read_file(path):

@@ -42,6 +42,14 @@ LABEL_EXECUTOR = LABEL_NAMESPACE + "executor"  # "true" on executor containers
 LABEL_LAUNCHER = LABEL_NAMESPACE + "launcher"  # who launched it
 LAUNCHER = "mesos.docker"
 
+# The identity a launch records, label by option name (agent, framework, executor and task IDs).
+IDENTITY_LABELS = (
+    (LABEL_AGENT_ID, "agent_id"),
+    (LABEL_FRAMEWORK_ID, "framework_id"),
+    (LABEL_EXECUTOR_ID, "executor_id"),
+    (LABEL_TASK_ID, "task_id"),
+)
+
 RESERVED_LABELS = (
     LABEL_AGENT_ID,
     LABEL_FRAMEWORK_ID,

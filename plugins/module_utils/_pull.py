@@ -12,8 +12,9 @@ Policy (Mesos ``force_pull_image``):
 
 Credentials come from a docker config (see ``_docker_config``), matched by registry host.
 Without a docker config the SDK's default lookup applies (``DOCKER_CONFIG`` or
-``~/.docker/config.json`` of the user running the module), like ``docker pull``.
-With a docker config, only its credentials are used (as Mesos does when it sets ``HOME``).
+``~/.docker/config.json`` of the user running the module), like ``docker pull``, unless
+``home_credentials=False``: then the pull is anonymous, as on a Mesos agent, which points ``HOME``
+at the sandbox. With a docker config, only its credentials are used (as Mesos does when it sets ``HOME``).
 
 Transient registry errors (connection refused/reset, timeouts, 5xx, TLS handshake timeout)
 are retried with exponential backoff; authentication errors and missing images are not.
@@ -33,9 +34,10 @@ from ansible_collections.mesos.docker.plugins.module_utils._common import (
     NotFound,
     RequestsConnectionError,
     RequestsTimeout,
+    error_text,
     parallel_map,
 )
-from ansible_collections.mesos.docker.plugins.module_utils._docker_config import load as load_docker_config
+from ansible_collections.mesos.docker.plugins.module_utils._docker_config import DockerConfigError, load as load_docker_config
 from ansible_collections.mesos.docker.plugins.module_utils._image_reference import parse as parse_reference
 
 
@@ -107,15 +109,6 @@ class _AttemptFailed(Exception):
 _UNKNOWN = object()
 
 
-def _error_text(exc):
-    explanation = getattr(exc, "explanation", None)
-    if explanation:
-        if isinstance(explanation, bytes):
-            explanation = explanation.decode("utf-8", "replace")
-        return str(explanation)
-    return str(exc) or exc.__class__.__name__
-
-
 class ImagePuller:
     """Ensure images are present (or absent) on one Docker daemon.
 
@@ -125,15 +118,15 @@ class ImagePuller:
     """
 
     def __init__(self, client, docker_config=None, retries=3, backoff=1.0, check_mode=False,
-                 sleep=time.sleep, clock=time.monotonic):
+                 sleep=time.sleep, clock=time.monotonic, home_credentials=True):
         self.client = client
         self.docker_config = load_docker_config(docker_config)
+        self.home_credentials = home_credentials
         self.retries = max(0, int(retries))
         self.backoff = max(0.0, float(backoff))
         self.check_mode = check_mode
         self._sleep = sleep
         self._clock = clock
-        self._secrets = sorted(self.docker_config.secrets(), key=len, reverse=True) if self.docker_config else []
         self._lock = threading.Lock()
         self.api_calls = 0
 
@@ -146,17 +139,22 @@ class ImagePuller:
     def scrub(self, text):
         """``text`` with every secret of the docker config masked."""
         text = "" if text is None else str(text)
-        for secret in self._secrets:
+        secrets = sorted(self.docker_config.secrets(), key=len, reverse=True) if self.docker_config else []
+        for secret in secrets:
             if secret and len(secret) >= 3:
                 text = text.replace(secret, MASK)
         return text
 
     def auth_config_for(self, ref):
-        """SDK ``auth_config`` for ``ref``'s registry: None means the SDK's own lookup."""
+        """SDK ``auth_config`` for ``ref``'s registry: None means the SDK's own lookup, {} anonymous."""
         if self.docker_config is None:
-            return None
+            return None if self.home_credentials else {}
         # With a docker config, only its credentials count; {} pulls anonymously.
-        return self.docker_config.credentials_for(ref.registry) or {}
+        try:
+            return self.docker_config.credentials_for(ref.registry) or {}
+        except DockerConfigError as exc:
+            raise PullError("Pulling %s from %s failed: %s" % (ref.name, ref.registry, exc), image=ref.name,
+                            registry=ref.registry, reason=str(exc))
 
     def inspect(self, reference):
         """Local image attributes of ``reference`` or None when absent."""
@@ -219,16 +217,16 @@ class ImagePuller:
         except _AttemptFailed:
             raise
         except NotFound as exc:
-            raise _AttemptFailed(_error_text(exc), False)
+            raise _AttemptFailed(error_text(exc), False)
         except APIError as exc:
-            text = _error_text(exc)
+            text = error_text(exc)
             # The daemon answers 500 for most pull failures, so the status code says little:
             # only a recognised transient message is retried.
             raise _AttemptFailed(text, classify(text)[1])
         except (RequestsConnectionError, RequestsTimeout) as exc:
             raise _AttemptFailed("cannot talk to the Docker daemon: %s" % exc.__class__.__name__, True)
         except DockerException as exc:
-            raise _AttemptFailed(_error_text(exc), False)
+            raise _AttemptFailed(error_text(exc), False)
 
     def pull(self, reference):
         """Pull ``reference`` with retries; return ``(attempts, seconds)`` or raise :class:`PullError`."""
@@ -258,7 +256,7 @@ class ImagePuller:
         if short in ("no basic auth credentials", "unauthorized: authentication required", "unauthorized",
                      "access denied", "incorrect username or password"):
             if self.docker_config is None:
-                message += "; no docker_config was given"
+                message += "; no docker_config was given" + ("" if self.home_credentials else " (and none was fetched into the sandbox)")
             elif self.docker_config.credentials_for(ref.registry) is None:
                 message += "; docker_config (%s) has no entry for %s" % (self.docker_config.source, ref.registry)
             else:
@@ -285,7 +283,7 @@ class ImagePuller:
             except (APIError, DockerException, RequestsConnectionError, RequestsTimeout) as exc:
                 return self._result(
                     ref, before, changed=True, action="would pull",
-                    check_note="cannot compare with the registry: %s" % self.scrub(_error_text(exc)),
+                    check_note="cannot compare with the registry: %s" % self.scrub(error_text(exc)),
                 )
             local_digests = [d.split("@", 1)[1] for d in before.get("RepoDigests") or [] if "@" in d]
             if digest and digest in local_digests:
@@ -343,8 +341,8 @@ class ImagePuller:
                 return exc
             except (APIError, DockerException, RequestsConnectionError, RequestsTimeout) as exc:
                 return PullError(
-                    "Ensuring %s failed: %s" % (ref.name, self.scrub(_error_text(exc))),
-                    image=ref.name, registry=ref.registry, reason=self.scrub(_error_text(exc)),
+                    "Ensuring %s failed: %s" % (ref.name, self.scrub(error_text(exc))),
+                    image=ref.name, registry=ref.registry, reason=self.scrub(error_text(exc)),
                 )
 
         outcome.update(zip(work, parallel_map(run, work, max_workers)))
@@ -386,7 +384,7 @@ class ImagePuller:
         except NotFound:
             return self._result(ref, None, action="absent")
         except (APIError, DockerException) as exc:
-            detail = self.scrub(_error_text(exc))
+            detail = self.scrub(error_text(exc))
             raise RemoveError("Removing %s failed: %s" % (ref.name, detail), image=ref.name, registry=ref.registry,
                               reason=detail, detail=detail)
         return self._result(ref, before, changed=True, action="removed")

@@ -73,7 +73,9 @@ options:
       - When given, only its credentials are used (a registry without an entry is accessed anonymously).
         When omitted, the Docker SDK looks for credentials as the C(docker) CLI would
         (E(DOCKER_CONFIG), then C(~/.docker/config.json) of the remote user).
-      - Credential helpers (C(credsStore), C(credHelpers)) are not used.
+      - Credential helpers are honoured as the Docker CLI does - a registry in C(credHelpers) gets its
+        credentials from C(docker-credential-<helper> get), else C(credsStore) answers for every registry;
+        the helper must be on the E(PATH) of the host the module runs on.
       - Never logged, and never part of the module's output, diff or error messages.
     type: raw
   retries:
@@ -392,7 +394,7 @@ def main():
         dmodule.fail(str(exc))
     if parameters.docker_config is not None:
         # Secrets read from a file are not module parameters: mask them in every output too.
-        dmodule.module.no_log_values.update(s for s in parameters.docker_config.secrets() if len(s) >= 3)
+        dmodule.register_secrets(parameters.docker_config.secrets())
         for warning in parameters.docker_config.warnings:
             dmodule.warn(warning)
 

@@ -31,10 +31,16 @@ description:
   - "B(Classes.) I(known): ours, and its container ID is known (O(known_containers), the checkpoint,
     the agent's C(/containers)). I(orphan): ours and not known. I(foreign): everything else the list
     returned (another agent's, unproven, unparseable such as C(mesos-agent-x))."
-  - "Executor containers (C(.executor)) share the container ID of their task, so an orphan's executor
-    container is an orphan with it. With O(docker_mesos_image=true) the executor containers of known
-    tasks are kept; without it the agent runs executors as host processes, so an executor container
-    is a leftover of an earlier container-mode run and is an orphan even when its task is known."
+  - "Executor containers (C(.executor)) share the container ID of their task: the executor container of a known
+    task is kept (as Mesos keeps every container whose ID it knows), an orphan's executor container is an orphan
+    with it."
+  - "B(Where this module differs from Mesos, on purpose.) Mesos kills every C(mesos-) container whose ID it does
+    not know; this module keeps (reports as I(foreign)) every container that is not provably this agent's - other
+    agents' on a shared daemon, modern C(mesos-<uuid>) names without a label or sandbox mount, conflicting
+    evidence. Mesos's name parser never parses the modern executor form C(mesos-<uuid>.executor), so Mesos never
+    kills such a container; this module kills it when it is provably this agent's orphan (its task container is
+    killed with it). Known IDs may also come from O(known_containers) and O(agent_url), which Mesos does not read.
+    Mesos also unmounts the persistent volumes of orphans; this module does not."
 author:
   - mesos.docker developers (@mesos-docker)
 extends_documentation_fragment:
@@ -57,9 +63,13 @@ options:
     description:
       - The agent's C(--work_dir) on this host.
       - "The checkpoint C(<work_dir>/meta/slaves/latest/frameworks/*/executors/*/runs/latest) gives known
-        container IDs the way Mesos recovers them: only the latest run of each executor, only when its
-        C(pids/forked.pid) and C(pids/libprocess.pid) (or C(http.marker)) exist and no C(executor.sentinel)
-        marks the run completed."
+        container IDs the way the Docker containerizer recovers them (C(src/slave/state.cpp)): only the latest run
+        of each executor, only when the executor's C(executor.info) is there, its C(pids/forked.pid) and
+        C(pids/libprocess.pid) are there and not empty (C(http.marker) alone does not count: the Docker executor
+        is a libprocess executor), no C(executor.sentinel) marks the run completed, and the host has not
+        rebooted since (C(<work_dir>/meta/boot_id) equals the current boot ID; after a reboot the checkpointed
+        pids are obsolete and no run is recovered)."
+      - An unparseable C(forked.pid) fails the module (the agent's own recovery would fail on it); nothing is killed.
       - Sandboxes under C(<work_dir>/slaves/<agentID>/) prove ownership of containers that mount them.
       - When O(work_dir) is the only source of known containers, its checkpoint must exist.
     type: path
@@ -91,12 +101,15 @@ options:
     default: 0
   docker_mesos_image:
     description:
-      - The agent runs in a container (C(--docker_mesos_image)) and each executor runs in its own
-        C(.executor) container. Keeps the executor containers of known tasks.
+      - Deprecated and without effect. It used to decide whether the C(.executor) containers of known tasks were kept;
+        every container whose container ID is known is now kept, as Mesos does, whatever the agent's mode. Accepted
+        so that playbooks written for earlier releases keep working; drop it.
     type: bool
-    default: false
   max_workers:
-    description: How many orphans are stopped and removed in parallel.
+    description:
+      - How many orphans are stopped and removed in parallel. When some fail (API error, connection reset,
+        timeout) the others still finish; the module then fails naming each failed container, with RV(killed)
+        and RV(kill_failed) saying what happened.
     type: int
     default: 8
 notes:
@@ -118,12 +131,11 @@ EXAMPLES = r"""
     kill_orphans: true
     stop_timeout: 10
 
-- name: Explicit list of known containers, agent in a container
+- name: Explicit list of known containers
   mesos.docker.recover:
     agent_id: 7447f438-a19c-4f12-b4f0-a5b33561eb16-S0
     known_containers:
       - 2b1c6f3e-5b1a-4a38-9d1c-0f8e7b3c9a11
-    docker_mesos_image: true
     kill_orphans: true
 """
 
@@ -189,278 +201,111 @@ killed:
   type: list
   elements: str
   sample: [mesos-9e1d2c3b-aaaa-4bbb-8ccc-0123456789ab, mesos-9e1d2c3b-aaaa-4bbb-8ccc-0123456789ab.executor]
+kill_failed:
+  description: Names of the orphans whose stop or removal failed (the failure message says why).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+checkpoint_skipped:
+  description:
+    - Latest runs in the checkpoint that the agent would not recover, by container ID, with the reason
+      (such as C(no libprocess.pid) or C(host rebooted since the checkpoint)). Their containers are not known.
+  returned: always
+  type: dict
+  sample: {9e1d2c3b-aaaa-4bbb-8ccc-0123456789ab: no libprocess.pid}
 """
 
-import json
 import os
-import re
 
-from ansible.module_utils.common.text.converters import to_text
-
-from ansible_collections.mesos.docker.plugins.module_utils._common import (
-    APIError,
-    DockerException,
-    DockerModule,
-    NotFound,
-    parallel_map,
-)
-from ansible_collections.mesos.docker.plugins.module_utils._mesos_names import (
-    LABEL_AGENT_ID,
-    PREFIX,
-    is_uuid,
-    parse_name,
-    primary_name,
-)
-
-
-class RecoverError(Exception):
-    pass
-
-
-def read_checkpoint(work_dir):
-    """``(agent_id, set of container IDs)`` recovered from the checkpoint, as Mesos recovers them.
-
-    ``(None, set())`` when there is no ``meta/slaves/latest``.
-    """
-    latest = os.path.join(work_dir, "meta", "slaves", "latest")
-    if not os.path.exists(latest):
-        return None, set()
-    agent_id = os.path.basename(os.path.realpath(latest))
-    known = set()
-    frameworks = os.path.join(latest, "frameworks")
-    for framework in sorted(_listdir(frameworks)):
-        executors = os.path.join(frameworks, framework, "executors")
-        for executor in sorted(_listdir(executors)):
-            runs = os.path.join(executors, executor, "runs")
-            link = os.path.join(runs, "latest")
-            if not os.path.exists(link):
-                continue  # Mesos: "its latest run could not be recovered"
-            container_id = os.path.basename(os.path.realpath(link))
-            run = os.path.join(runs, container_id)
-            pids = os.path.join(run, "pids")
-            if not os.path.isfile(os.path.join(pids, "forked.pid")):
-                continue
-            if not (os.path.isfile(os.path.join(pids, "libprocess.pid")) or os.path.exists(os.path.join(run, "http.marker"))):
-                continue
-            if os.path.exists(os.path.join(run, "executor.sentinel")):
-                continue  # completed run
-            if is_uuid(container_id):
-                known.add(container_id)
-    return agent_id, known
-
-
-def _listdir(path):
-    try:
-        return os.listdir(path)
-    except OSError:
-        return []
-
-
-class Recoverer:
-    """Classify the Mesos-named containers of one daemon for one agent, and kill its orphans."""
-
-    def __init__(self, client, agent_id, known, work_dir=None, docker_mesos_image=False):
-        self.client = client
-        self.agent_id = agent_id
-        self.known = set(known)
-        self.docker_mesos_image = docker_mesos_image
-        self._sandbox_res = []
-        if work_dir:
-            roots = set([os.path.normpath(work_dir), os.path.realpath(work_dir)])
-            for root in sorted(roots):
-                self._sandbox_res.append(re.compile("^" + re.escape(root.rstrip("/")) + "/slaves/([^/]+)(/|$)"))
-
-    def list(self):
-        """ONE list call; Docker's name filter is a substring match, parsing is done here."""
-        return self.client.containers(all=True, filters={"name": PREFIX})
-
-    def _mount_agents(self, container):
-        agents = set()
-        for mount in container.get("Mounts") or []:
-            if mount.get("Type", "bind") != "bind":
-                continue
-            source = mount.get("Source") or ""
-            for regex in self._sandbox_res:
-                match = regex.match(source)
-                if match:
-                    agents.add(match.group(1))
-        return agents
-
-    def classify_one(self, container):
-        name = primary_name(container) or ""
-        entry = dict(
-            name=name,
-            id=container.get("Id"),
-            container_id=None,
-            agent_id=None,
-            executor=False,
-            state=container.get("State"),
-            reason=None,
-        )
-        parsed = parse_name(name)
-        if parsed is None:
-            entry["reason"] = "name does not parse as a Mesos container" if name.startswith(PREFIX) else "not Mesos-named"
-            return "foreign", entry
-        name_agent, container_id, executor = parsed
-        entry.update(container_id=container_id, agent_id=name_agent, executor=executor)
-
-        evidence = []
-        if name_agent:
-            evidence.append(("agent ID in the name", name_agent))
-        label_agent = (container.get("Labels") or {}).get(LABEL_AGENT_ID)
-        if label_agent:
-            evidence.append(("labelled", label_agent))
-        for agent in sorted(self._mount_agents(container)):
-            evidence.append(("mounts a sandbox", agent))
-
-        others = sorted(set(a for _w, a in evidence if a != self.agent_id))
-        if others:
-            entry["reason"] = "belongs to agent %s" % ", ".join(others)
-            if any(a == self.agent_id for _w, a in evidence):
-                entry["reason"] = "conflicting ownership evidence (this agent and %s)" % ", ".join(others)
-            return "foreign", entry
-        if not evidence:
-            entry["reason"] = "no proof of ownership by this agent"
-            return "foreign", entry
-        proof = ", ".join(sorted(set(w for w, _a in evidence)))
-        if container_id in self.known:
-            if executor and not self.docker_mesos_image:
-                entry["reason"] = "executor container of a known task without docker_mesos_image (%s)" % proof
-                return "orphans", entry
-            entry["reason"] = "known (%s)" % proof
-            return "known", entry
-        entry["reason"] = "not known (%s)" % proof
-        return "orphans", entry
-
-    def classify(self, containers=None):
-        if containers is None:
-            containers = self.list()
-        result = dict(known=[], orphans=[], foreign=[])
-        for container in containers:
-            cls, entry = self.classify_one(container)
-            result[cls].append(entry)
-        for entries in result.values():
-            entries.sort(key=lambda e: e["name"])
-        return result
-
-    def kill(self, entry, stop_timeout):
-        """Mesos's ``docker stop -t N`` then ``docker rm -v`` (forced). Returns an error text or None."""
-        ident = entry["id"]
-        try:
-            if entry.get("state") in ("running", "restarting", "paused"):
-                self.client.stop(ident, timeout=stop_timeout)
-            self.client.remove_container(ident, v=True, force=True)
-        except NotFound:
-            return None
-        except (APIError, DockerException) as exc:
-            return "%s: %s" % (entry["name"], to_text(getattr(exc, "explanation", None) or exc))
-        return None
-
-    def kill_all(self, entries, stop_timeout, max_workers=8):
-        if not entries:
-            return []
-        return [e for e in parallel_map(lambda x: self.kill(x, stop_timeout), entries, max_workers) if e]
-
-
-def _get_json(url, username=None, password=None, validate_certs=True, timeout=30):
-    from ansible.module_utils.urls import open_url
-
-    kwargs = dict(timeout=timeout, validate_certs=validate_certs, headers={"Accept": "application/json"})
-    if username is not None:
-        kwargs.update(url_username=username, url_password=password or "", force_basic_auth=True)
-    try:
-        response = open_url(url, **kwargs)
-        return json.loads(to_text(response.read()))
-    except ValueError as exc:
-        raise RecoverError("The agent at %s did not answer JSON: %s" % (url, exc))
-    except Exception as exc:
-        code = getattr(exc, "code", None)
-        if code == 401:
-            raise RecoverError("The agent at %s answered 401 Unauthorized: agent_url_username/agent_url_password are missing or wrong" % url)
-        if code is not None:
-            raise RecoverError("The agent at %s answered HTTP %s" % (url, code))
-        raise RecoverError("Cannot reach the agent at %s: %s" % (url, getattr(exc, "reason", None) or exc))
+from ansible_collections.mesos.docker.plugins.module_utils._checkpoint import CheckpointError, read_checkpoint
+from ansible_collections.mesos.docker.plugins.module_utils._common import DockerModule, error_text
+from ansible_collections.mesos.docker.plugins.module_utils._mesos_names import is_uuid
+from ansible_collections.mesos.docker.plugins.module_utils._recoverer import AgentError, Recoverer, agent_containers
 
 
 class RecoverManager:
     def __init__(self, dm):
         self.dm = dm
         self.p = dm.params
-        self.results = dict(changed=False)
+        self.results = dict(changed=False, killed=[], kill_failed=[], checkpoint_skipped={})
 
-    def _known(self):
+    def validate(self):
         p = self.p
-        known = set()
-        agent_id = p["agent_id"]
+        if p["stop_timeout"] < 0:
+            self.dm.fail("stop_timeout must not be negative, got %d" % p["stop_timeout"])
         bad = [c for c in (p["known_containers"] or []) if not is_uuid(c)]
         if bad:
             self.dm.fail("known_containers must be container IDs (UUIDs); not UUIDs: %s" % ", ".join(bad))
-        known.update(p["known_containers"] or [])
-        ckpt_agent = None
+        if p["work_dir"] and not os.path.isabs(p["work_dir"]):
+            self.dm.fail("work_dir must be an absolute path, got %s" % p["work_dir"])
+        if p["max_workers"] < 1:
+            self.dm.fail("max_workers must be at least 1, got %d" % p["max_workers"])
+
+    def known(self):
+        """``(agent ID, known container IDs)`` from every source given."""
+        p = self.p
+        known = set(p["known_containers"] or [])
+        agent_id = p["agent_id"]
+        checkpoint_agent = None
         if p["work_dir"]:
-            if not os.path.isabs(p["work_dir"]):
-                self.dm.fail("work_dir must be an absolute path, got %s" % p["work_dir"])
-            ckpt_agent, ckpt_known = read_checkpoint(p["work_dir"])
-            if ckpt_agent is None and p["known_containers"] is None and not p["agent_url"]:
-                self.dm.fail(
-                    "No agent checkpoint at %s (meta/slaves/latest): without it, known_containers or agent_url "
-                    "is needed to tell known containers from orphans" % p["work_dir"]
-                )
-            known.update(ckpt_known)
+            try:
+                checkpoint = read_checkpoint(p["work_dir"])
+            except CheckpointError as exc:
+                self.dm.fail("Reading the agent checkpoint under %s failed: %s" % (p["work_dir"], exc))
+            checkpoint_agent = checkpoint.agent_id
+            if checkpoint_agent is None and p["known_containers"] is None and not p["agent_url"]:
+                self.dm.fail("No agent checkpoint at %s (meta/slaves/latest): without it, known_containers or "
+                             "agent_url is needed to tell known containers from orphans" % p["work_dir"])
+            known.update(checkpoint.known)
+            self.results["checkpoint_skipped"] = checkpoint.skipped
         if p["agent_url"]:
-            base = p["agent_url"].rstrip("/")
             auth = dict(username=p["agent_url_username"], password=p["agent_url_password"],
                         validate_certs=p["agent_validate_certs"], timeout=p["timeout"])
             try:
-                if not agent_id:
-                    state = _get_json(base + "/state", **auth)
-                    agent_id = state.get("id") if isinstance(state, dict) else None
-                containers = _get_json(base + "/containers", **auth)
-            except RecoverError as exc:
+                url_agent, url_known = agent_containers(p["agent_url"], want_agent_id=not agent_id, **auth)
+            except AgentError as exc:
                 self.dm.fail(str(exc))
-            if not isinstance(containers, list):
-                self.dm.fail("The agent at %s/containers did not answer a list" % base)
-            for item in containers:
-                cid = item.get("container_id") if isinstance(item, dict) else None
-                if isinstance(cid, dict):  # some versions: {"value": ...}
-                    cid = cid.get("value")
-                if cid and is_uuid(cid):
-                    known.add(cid)
-        agent_id = agent_id or ckpt_agent
+            agent_id = agent_id or url_agent
+            known.update(url_known)
+        agent_id = agent_id or checkpoint_agent
         if not agent_id:
             self.dm.fail("Cannot tell which agent this is: give agent_id, agent_url or a work_dir with a checkpoint")
-        if p["agent_id"] and ckpt_agent and ckpt_agent != p["agent_id"]:
-            self.dm.warn(
-                "agent_id %s differs from the checkpoint's latest agent %s; the checkpoint's known containers "
-                "are still counted as known" % (p["agent_id"], ckpt_agent)
-            )
+        if p["agent_id"] and checkpoint_agent and checkpoint_agent != p["agent_id"]:
+            self.dm.warn("agent_id %s differs from the checkpoint's latest agent %s; the checkpoint's known "
+                         "containers are still counted as known" % (p["agent_id"], checkpoint_agent))
         return agent_id, known
 
     def run(self):
         p = self.p
-        if p["stop_timeout"] < 0:
-            self.dm.fail("stop_timeout must not be negative, got %d" % p["stop_timeout"])
-        agent_id, known = self._known()
-        recoverer = Recoverer(self.dm.client, agent_id, known, work_dir=p["work_dir"],
-                              docker_mesos_image=p["docker_mesos_image"])
+        self.validate()
+        agent_id, known = self.known()
+        recoverer = Recoverer(self.dm.client, agent_id, known, work_dir=p["work_dir"])
+        self.results.update(agent_id=agent_id, known_container_ids=sorted(known))
         try:
             classes = recoverer.classify()
-        except (APIError, DockerException) as exc:
-            self.dm.fail("Listing the Mesos containers of %s failed: %s" % (p["docker_host"], exc))
+        except Exception as exc:  # pylint: disable=broad-except  # any SDK, requests or socket error
+            self.dm.fail("Listing the Mesos containers of %s failed: %s" % (p["docker_host"], error_text(exc)),
+                         **self.results)
         self.results.update(classes)
-        self.results.update(agent_id=agent_id, known_container_ids=sorted(known), killed=[])
-        if p["kill_orphans"] and classes["orphans"]:
-            self.results["changed"] = True
-            self.results["killed"] = [e["name"] for e in classes["orphans"]]
-            if not self.dm.check_mode:
-                errors = recoverer.kill_all(classes["orphans"], p["stop_timeout"], p["max_workers"])
-                if errors:
-                    self.dm.fail("Killing orphans failed: %s" % "; ".join(errors), **self.results)
-            if self.dm.diff_mode:
-                self.results["diff"] = dict(
-                    before="\n".join(self.results["killed"]) + "\n", after="",
-                    before_header="orphans of %s" % agent_id, after_header="orphans of %s" % agent_id,
-                )
+        orphans = classes["orphans"]
+        if not (p["kill_orphans"] and orphans):
+            return self.results
+        self.results["changed"] = True
+        if self.dm.diff_mode:
+            names = "".join(e["name"] + "\n" for e in orphans)
+            header = "orphans of %s" % agent_id
+            self.results["diff"] = dict(before=names, after="", before_header=header, after_header=header)
+        if self.dm.check_mode:
+            self.results["killed"] = [e["name"] for e in orphans]
+            return self.results
+        killed, errors = recoverer.kill_all(orphans, p["stop_timeout"], p["max_workers"])
+        self.results["killed"] = killed
+        self.results["kill_failed"] = [e["name"] for e in orphans if e["name"] not in killed]
+        self.results["changed"] = bool(killed)
+        if errors:
+            self.dm.fail("Killing %d of %d orphans failed (%d killed): %s"
+                         % (len(errors), len(orphans), len(killed), "; ".join(errors)), **self.results)
         return self.results
 
 
@@ -475,8 +320,8 @@ def main():
         agent_validate_certs=dict(type="bool", default=True),
         kill_orphans=dict(type="bool", default=False),
         stop_timeout=dict(type="int", default=0),
-        docker_mesos_image=dict(type="bool", default=False),
         max_workers=dict(type="int", default=8),
+        docker_mesos_image=dict(type="bool", removed_in_version="1.0.0", removed_from_collection="mesos.docker"),
     )
     dm = DockerModule(
         argument_spec,
@@ -485,8 +330,7 @@ def main():
         required_together=[("agent_url_username", "agent_url_password")],
         required_by={"agent_url_username": "agent_url"},
     )
-    results = RecoverManager(dm).run()
-    dm.exit(**results)
+    dm.exit(**RecoverManager(dm).run())
 
 
 if __name__ == "__main__":

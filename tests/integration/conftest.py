@@ -130,7 +130,8 @@ def _callback_dir():
     return path
 
 
-def run_ansible_playbook(playbook, extra_vars=None, check=False, diff=False, verbosity=0, env=None, inventory=None):
+def run_ansible_playbook(playbook, extra_vars=None, check=False, diff=False, verbosity=0, env=None, inventory=None,
+                         timeout=900):
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), playbook]
     if inventory is None:
         cmd += ["-i", "localhost,", "-e", "ansible_connection=local", "-e", "ansible_python_interpreter=%s" % sys.executable]
@@ -147,7 +148,8 @@ def run_ansible_playbook(playbook, extra_vars=None, check=False, diff=False, ver
     run_env = ansible_env(env)
     run_env["ANSIBLE_CALLBACK_PLUGINS"] = _callback_dir()
     run_env["ANSIBLE_CALLBACKS_ENABLED"] = "mesos_docker_results"
-    proc = subprocess.run(cmd, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL, check=False)
+    proc = subprocess.run(cmd, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL, check=False)
     return AnsibleRun(proc)
 
 

@@ -72,13 +72,20 @@ def daemon(docker_api, testbed, name_prefix, tmp_path):
     n["user"] = make(name_prefix + "-web")
     n["user_with_mesos"] = make(name_prefix + "-mesos-" + u[9])
 
-    # the checkpoint knows u[4] (latest run with both pid files); known_containers gives u[0]
-    run = work_dir / "meta" / "slaves" / me / "frameworks" / "fw" / "executors" / "ex" / "runs" / u[4]
+    n["modern_known_exec"] = make("mesos-" + u[4] + ".executor", labels={AGENT_LABEL: me})
+
+    # the checkpoint knows u[4] (latest run with executor.info and both pid files, checkpointed under this
+    # boot); known_containers gives u[0]
+    executor = work_dir / "meta" / "slaves" / me / "frameworks" / "fw" / "executors" / "ex"
+    run = executor / "runs" / u[4]
     (run / "pids").mkdir(parents=True)
+    (executor / "executor.info").write_bytes(b"\n\x02ex")
     (run / "pids" / "forked.pid").write_text("1")
-    (run / "pids" / "libprocess.pid").write_text("slave(1)@127.0.0.1:5051")
+    (run / "pids" / "libprocess.pid").write_text("executor(1)@127.0.0.1:5051")
     os.symlink(str(run), str(run.parent / "latest"))
     os.symlink(str(work_dir / "meta" / "slaves" / me), str(work_dir / "meta" / "slaves" / "latest"))
+    with open("/proc/sys/kernel/random/boot_id") as handle:
+        (work_dir / "meta" / "boot_id").write_text(handle.read())
 
     yield dict(me=me, other=other, u=u, names=n, work_dir=str(work_dir))
     for ident in made:
@@ -92,16 +99,15 @@ def survivors(docker_api, prefix):
     return sorted(c["Names"][0][1:] for c in docker_api.containers(all=True, filters={"label": "%s=%s" % (TEST_LABEL, prefix)}))
 
 
-@pytest.mark.parametrize("mesos_image", [True, False], ids=["docker_mesos_image", "host-executors"])
-def test_recover_kills_exactly_this_agents_orphans(run_module, docker_api, name_prefix, daemon, mesos_image):
+def test_recover_on_a_shared_daemon_kills_exactly_this_agents_orphans(run_module, docker_api, name_prefix, daemon):
+    """This agent's known tasks and their executors kept, its unknown tasks and their executors killed; another
+    agent's containers, unparseable mesos- names and non-Mesos containers untouched; a second run changes nothing."""
     n = daemon["names"]
     everything = sorted(n.values())
     orphans = {n["me_orphan"], n["me_orphan_exec"], n["modern_mine_orphan"], n["modern_mount_orphan"],
                n["modern_mount_orphan_exec"]}
-    if not mesos_image:
-        orphans.add(n["me_known_exec"])  # host-mode agents run executors as processes
     args = dict(agent_id=daemon["me"], work_dir=daemon["work_dir"], known_containers=[daemon["u"][0]],
-                kill_orphans=True, stop_timeout=0, docker_mesos_image=mesos_image)
+                kill_orphans=True, stop_timeout=0)
 
     checked = run_module(MODULE, args, check=True).result
     assert checked["changed"] and set(checked["killed"]) == orphans
@@ -114,8 +120,7 @@ def test_recover_kills_exactly_this_agents_orphans(run_module, docker_api, name_
     assert r["known_container_ids"] == sorted([daemon["u"][0], daemon["u"][4]])
     assert survivors(docker_api, name_prefix) == sorted(set(everything) - orphans)
     ours_known = {e["name"] for e in r["known"]}
-    expected_known = {n["me_known"], n["modern_mine_known"]} | ({n["me_known_exec"]} if mesos_image else set())
-    assert expected_known <= ours_known
+    assert ours_known == {n["me_known"], n["me_known_exec"], n["modern_mine_known"], n["modern_known_exec"]}
     foreign = {e["name"]: e["reason"] for e in r["foreign"]}
     assert "does not parse" in foreign[n["unparseable"]] and "does not parse" in foreign[n["agent_like"]]
     assert foreign[n["modern_no_proof"]] == "no proof of ownership by this agent"
@@ -135,6 +140,18 @@ def test_recover_without_kill_only_reports(run_module, docker_api, name_prefix, 
     assert r["known_container_ids"] == [daemon["u"][4]]
     assert daemon["names"]["me_known"] in {e["name"] for e in r["orphans"]}  # u[0] is not checkpointed
     assert survivors(docker_api, name_prefix) == sorted(daemon["names"].values())
+
+
+def test_recover_after_a_reboot_does_not_trust_the_checkpointed_pids(run_module, docker_api, name_prefix, daemon):
+    """A boot ID other than the one in <work_dir>/meta/boot_id: the checkpointed run is not live (src/slave/state.cpp)."""
+    n = daemon["names"]
+    with open(os.path.join(daemon["work_dir"], "meta", "boot_id"), "w") as handle:
+        handle.write(_uuid() + "\n")
+    r = run_module(MODULE, dict(work_dir=daemon["work_dir"])).result
+    assert r["known_container_ids"] == []
+    assert "rebooted" in r["checkpoint_skipped"][daemon["u"][4]]
+    assert {n["modern_mine_known"], n["modern_known_exec"]} <= {e["name"] for e in r["orphans"]}
+    assert survivors(docker_api, name_prefix) == sorted(n.values())  # report only
 
 
 @pytest.mark.parametrize(

@@ -114,3 +114,18 @@ def test_secrets_do_not_appear_in_preflight_failures(tmp_path):
         {"registry": "", "username": "v", "password": "other-s3cret"}]})
     assert rc != 0, out
     assert "s3cret" not in out, out
+
+
+def _hybrid_cgroup_layout():
+    with open("/proc/self/mounts") as mounts:
+        return any(line.split()[1:3] == ["/sys/fs/cgroup/unified", "cgroup2"] for line in mounts)
+
+
+def test_hybrid_cgroup_layout_without_the_workaround_fails_naming_the_mount(tmp_path):
+    """These machines have systemd's hybrid layout, where Mesos 1.12 exits at start."""
+    rc, out = run_preflight(tmp_path, "mesos_agent", dict(GOOD_AGENT, mesos_agent_hide_hybrid_cgroup2=False))
+    if _hybrid_cgroup_layout():
+        assert rc != 0, out
+        assert "/sys/fs/cgroup/unified" in out and "mesos_agent_hide_hybrid_cgroup2" in out, out
+    else:
+        assert rc == 0, out

@@ -1,4 +1,7 @@
 """Unit-test fixtures shared by every module test."""
+import os
+import sys
+
 import pytest
 from ansible.module_utils.common import warnings as ansible_warnings
 
@@ -13,3 +16,8 @@ def fresh_module_warnings():
     ansible_warnings._global_warnings.clear()
     ansible_warnings._global_deprecations.clear()
     yield
+
+
+# Shared fakes (recover_fakes.py) live beside this file.
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -121,12 +121,45 @@ def test_directory_with_dockercfg(tmp_path):
     assert config.credentials_for("h")["username"] == USER
 
 
-def test_empty_entries_and_credential_helpers():
-    config = load({"auths": {"h": {}}, "credsStore": "desktop"})
+def _helper(tmp_path, monkeypatch, name, script):
+    """A ``docker-credential-<name>`` on PATH answering ``script`` (a shell body reading the server on stdin)."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir(exist_ok=True)
+    program = bindir / ("docker-credential-" + name)
+    program.write_text("#!/bin/sh\n" + script)
+    program.chmod(0o755)
+    monkeypatch.setenv("PATH", "%s:%s" % (bindir, os.environ.get("PATH", "")))
+
+
+def test_empty_entries_and_no_helpers():
+    config = load({"auths": {"h": {}}})
     assert config.credentials_for("h") is None
-    assert any("credsStore" in w for w in config.warnings)
     # .dockercfg-style config with only non-registry keys
     assert load({"credHelpers": {"h": "x"}}).entries == {}
+
+
+def test_cred_helpers_win_as_in_the_docker_cli(tmp_path, monkeypatch):
+    """credHelpers for the registry, else credsStore, else the inline auths (Docker CLI's GetCredentialsStore)."""
+    _helper(tmp_path, monkeypatch, "reg", 'read s; echo "{\\"ServerURL\\":\\"$s\\",\\"Username\\":\\"bob\\",\\"Secret\\":\\"from-reg-$s\\"}"\n')
+    _helper(tmp_path, monkeypatch, "store", 'read s; echo "{\\"Username\\":\\"<token>\\",\\"Secret\\":\\"tok-$s\\"}"\n')
+    _helper(tmp_path, monkeypatch, "none", 'echo "credentials not found in native keychain"; exit 1\n')
+    config = load({"auths": {"inline:5000": {"auth": AUTH}}, "credHelpers": {"reg:5000": "reg", "none:1": "none"},
+                   "credsStore": "store"})
+    assert config.credentials_for("reg:5000") == dict(username="bob", password="from-reg-reg:5000", serveraddress="reg:5000")
+    assert config.credentials_for("inline:5000") == dict(identitytoken="tok-inline:5000", serveraddress="inline:5000")
+    assert config.credentials_for("none:1") == {}
+    assert {"from-reg-reg:5000", "tok-inline:5000"} <= config.secrets()
+    only_helpers = load({"auths": {"inline:5000": {"auth": AUTH}}, "credHelpers": {"reg:5000": "reg"}})
+    assert only_helpers.credentials_for("inline:5000")["username"] == USER
+
+
+def test_a_failing_or_missing_helper_is_a_clear_error(tmp_path, monkeypatch):
+    _helper(tmp_path, monkeypatch, "broken", "echo secret-in-output; exit 3\n")
+    with pytest.raises(DockerConfigError, match="docker-credential-broken failed for reg:5000") as failed:
+        load({"credHelpers": {"reg:5000": "broken"}}).credentials_for("reg:5000")
+    assert "secret-in-output" not in str(failed.value)
+    with pytest.raises(DockerConfigError, match="docker-credential-absent-helper-x for reg:5000 cannot run"):
+        load({"credsStore": "absent-helper-x"}).credentials_for("reg:5000")
 
 
 @pytest.mark.parametrize("value", [None, "", "   "])

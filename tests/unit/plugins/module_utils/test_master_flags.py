@@ -16,12 +16,17 @@ def test_table_entries_are_well_formed():
             assert af.load_value(flag_type, default)[1] == default, "%s default %r does not load" % (name, default)
 
 
-def test_aliases_name_flags_of_that_version_and_old_names_end_before():
+RELEASES = ["0.%d.0" % minor for minor in range(20, 29)] + ["1.%d.0" % minor for minor in range(0, 13)]
+
+
+def test_aliases_name_flags_of_that_version_and_were_flags_of_the_release_before():
     for alias, (flag, since) in mf.FLAG_ALIASES.items():
+        before = RELEASES[RELEASES.index(since) - 1]
         assert flag in mf.flags_for_version(since), alias
         assert alias not in mf.flags_for_version(since), alias
-        assert alias in mf.flags_for_version(af.version_tuple(since)[:1] + (af.version_tuple(since)[1] - 1, 0)) \
-            or since == "1.0.0" and alias in mf.flags_for_version("0.28.0"), alias
+        assert alias in mf.flags_for_version(before), alias
+        assert mf.aliases_for_version(since)[alias] == flag
+        assert alias not in mf.aliases_for_version(before)
 
 
 @pytest.mark.parametrize("version, present, absent", [
@@ -135,3 +140,13 @@ def test_string_set_prints_like_stout():
 def test_agent_table_is_still_the_default():
     assert af.validate_flag("docker_config", "{}", "1.12.0") is None
     assert af.validate_flags({"master": "m"}, "1.12.0") == ["Flag 'work_dir' is required, but it was not provided"]
+
+
+@pytest.mark.parametrize("table, conditional, prefixed, prefix", [
+    (af.AGENT_FLAGS, af.CONDITIONAL_FLAGS, af.PREFIX_DEPENDENT_DEFAULTS, af.DEFAULT_PREFIX),
+    (mf.MASTER_FLAGS, mf.CONDITIONAL_FLAGS, mf.PREFIX_DEPENDENT_DEFAULTS, mf.DEFAULT_PREFIX),
+])
+def test_build_dependent_entries_name_flags_of_the_table(table, conditional, prefixed, prefix):
+    assert sorted(set(conditional) - set(table)) == []
+    assert all(option.startswith(("--enable-", "--with-")) for option in conditional.values())
+    assert [name for name in prefixed if not table[name][1].startswith(prefix + "/")] == []

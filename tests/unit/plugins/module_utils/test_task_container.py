@@ -50,10 +50,18 @@ def test_shell_false_arguments_only():
     assert b["create"]["command"] == ["x", "y"]
 
 
-def test_no_command_means_image_default():
-    b = tc.build(spec(command=None, shell=False))
+@pytest.mark.parametrize("shell", [False, None], ids=["shell-false", "shell-unset"])
+def test_no_command_means_image_default(shell):
+    """shell unset without a command is false: the image's default command runs."""
+    b = tc.build(spec(command=None, shell=shell))
     assert b["create"]["entrypoint"] is None
     assert b["create"]["command"] is None
+
+
+@pytest.mark.parametrize("shell, command, expected", [(None, "x", True), (None, None, False), (None, "", False),
+                                                      (True, None, True), (False, "x", False)])
+def test_resolve_shell(shell, command, expected):
+    assert tc.resolve_shell(shell, command) is expected
 
 
 @pytest.mark.parametrize("command", [None, ""])
@@ -81,7 +89,9 @@ def test_cpu_shares(cpus, shares):
 
 @pytest.mark.parametrize(
     "mem, expected",
-    [(128, 134217728), (32, 32 * 1024 * 1024), (1, 32 * 1024 * 1024), (31.9, 32 * 1024 * 1024), (64.5, int(64.5 * 1048576)), (1024, 1 << 30)],
+    [(128, 134217728), (32, 32 * 1024 * 1024), (1, 32 * 1024 * 1024), (31.9, 32 * 1024 * 1024), (64.5, 64 * 1048576),
+     (100.99, 100 * 1048576), (32.9, 32 * 1048576),
+     (1024, 1 << 30)],
 )
 def test_memory(mem, expected):
     assert tc.memory_bytes(mem) == expected
@@ -315,3 +325,77 @@ def test_views_differ_on_change():
     b1 = tc.build(spec(cpus=1))
     b2 = tc.build(spec(cpus=2))
     assert tc.actual_view(_inspect_for(b1), tc.desired_view(b2)) != tc.desired_view(b2)
+
+
+# ---- issue 11: executor containers, port resources, the sandbox link, log options, current-image ---------
+
+def test_executor_container_gets_what_mesos_gives_it():
+    """DockerContainerizerProcess::Container::create under --docker_mesos_image."""
+    b = tc.build(spec(executor=True, docker_socket="/run/docker.sock"))
+    hc = b["host_config"]
+    assert hc["pid_mode"] == "host" and hc["cap_add"] == ["SYS_ADMIN", "SYS_PTRACE"]
+    assert hc["binds"] == ["/run/docker.sock:/run/docker.sock:ro", "/var/lib/mesos/sb:/var/lib/mesos/sb:rw",
+                           "/var/lib/mesos/sb:/mnt/mesos/sandbox"]
+    plain = tc.build(spec())["host_config"]
+    assert "pid_mode" not in plain and "cap_add" not in plain
+
+
+@pytest.mark.parametrize("host_port, ok", [(31000, True), (31099, True), (32005, True), (30999, False), (31100, False)])
+def test_port_mappings_within_ports_resources(host_port, ok):
+    kw = dict(network="bridge", port_mappings=[dict(host_port=host_port, container_port=80)],
+              ports=["31000-31099", "32005"])
+    if ok:
+        assert tc.build(spec(**kw))["host_config"]["port_bindings"] == {"80/tcp": [host_port]}
+    else:
+        with pytest.raises(TaskSpecError, match=r"Port \[%d\] not included in resources" % host_port):
+            tc.build(spec(**kw))
+
+
+@pytest.mark.parametrize("ports", [["31000-30000"], ["abc"], ["0-10"], ["70000"]])
+def test_bad_ports_resources(ports):
+    with pytest.raises(TaskSpecError, match="ports must be"):
+        tc.port_ranges(ports)
+
+
+def test_sandbox_mount_replaces_the_sandbox_in_binds():
+    b = tc.build(spec(sandbox="/w/slaves/S:0/runs/x", sandbox_mount="/w/slaves/S0/docker/links/" + CID,
+                      volumes=[dict(container_path="/data", host_path="data")]))
+    assert b["host_config"]["binds"] == ["/w/slaves/S0/docker/links/%s/data:/data:rw" % CID,
+                                         "/w/slaves/S0/docker/links/%s:/mnt/mesos/sandbox" % CID]
+
+
+def test_log_options_are_compared_only_when_given():
+    built = tc.build(spec(log_options={"max-size": "10m", "max-file": 3}))
+    assert built["host_config"]["log_config"] == dict(type=None, config={"max-size": "10m", "max-file": "3"})
+    desired = tc.desired_view(built)
+    inspect = dict(Config=dict(Image="busybox:latest"), HostConfig=dict(LogConfig=dict(
+        Type="json-file", Config={"max-size": "10m", "max-file": "3", "compress": "false"})))
+    assert tc.actual_view(inspect, desired)["log_options"] == desired["log_options"]
+    plain = tc.desired_view(tc.build(spec()))
+    assert plain["log_options"] is None and tc.actual_view(inspect, plain)["log_options"] is None
+
+
+def test_default_command_compared_with_the_image_the_container_was_created_from():
+    """A moved tag (new CMD) is no difference: the caller passes the config of the container's own image."""
+    desired = tc.desired_view(tc.build(spec(command=None, shell=None)))
+    inspect = dict(Image="sha256:old", Config=dict(Image="busybox:latest", Cmd=["old-cmd"], Entrypoint=None, Env=[]),
+                   HostConfig=dict(Binds=["/var/lib/mesos/sb:/mnt/mesos/sandbox"], NetworkMode="host"))
+    assert tc.actual_view(inspect, desired, dict(Cmd=["old-cmd"]))["command"] is None
+    assert tc.actual_view(inspect, desired, dict(Cmd=["new-cmd"]))["command"] == ["old-cmd"]
+
+
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        (dict(image="UPPER/Case"), "image:"),
+        (dict(container_id="nope"), "container_id must be a UUID"),
+        (dict(container_id=None, task_id=None), "container_id or task_id"),
+        (dict(work_dir="rel"), "work_dir must be an absolute"),
+        (dict(shell=True, command=None), "no command"),
+    ],
+)
+def test_validate_spec_names_the_option(kw, message):
+    base = dict(container_id=CID, image="busybox:latest", sandbox="/var/lib/mesos/sb", command="echo hi", state="started")
+    base.update(kw)
+    with pytest.raises(TaskSpecError, match=message):
+        tc.validate_spec(base)

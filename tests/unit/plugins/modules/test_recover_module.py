@@ -1,4 +1,4 @@
-"""mesos.docker.recover with a fake Docker client: classification edge cases and the module contract."""
+"""mesos.docker.recover with a fake Docker client: the module contract (classification: test_recoverer.py)."""
 import json
 import os
 
@@ -6,145 +6,10 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.mesos.docker.plugins.module_utils import _common
-from ansible_collections.mesos.docker.plugins.module_utils._common import APIError, NotFound
+from ansible_collections.mesos.docker.plugins.module_utils import _recoverer as recoverer_utils
 from ansible_collections.mesos.docker.plugins.modules import recover
 
-ME = "11111111-1111-4111-8111-111111111111-S0"
-OTHER = "22222222-2222-4222-8222-222222222222-S3"
-WORK = "/var/lib/mesos"
-U = ["%08d-0000-4000-8000-%012d" % (i, i) for i in range(20)]
-
-
-def c(name, labels=None, mounts=None, state="running", ident=None):
-    return {
-        "Id": ident or ("id-" + name),
-        "Names": ["/" + name],
-        "Labels": labels or {},
-        "Mounts": [{"Type": "bind", "Source": m, "Destination": "/mnt/mesos/sandbox"} for m in (mounts or [])],
-        "State": state,
-    }
-
-
-def sandbox(agent, cid):
-    return "%s/slaves/%s/frameworks/F/executors/E/runs/%s" % (WORK, agent, cid)
-
-
-class FakeClient:
-    def __init__(self, containers):
-        self.items = list(containers)
-        self.calls = []
-
-    def containers(self, all=False, filters=None):
-        self.calls.append(("containers", all, filters))
-        needle = (filters or {}).get("name", "")
-        return [x for x in self.items if needle in x["Names"][0]]
-
-    def stop(self, ident, timeout=None):
-        self.calls.append(("stop", ident, timeout))
-
-    def remove_container(self, ident, v=False, force=False):
-        self.calls.append(("remove", ident, v, force))
-        if ident == "id-broken":
-            raise APIError("boom")
-        if ident == "id-gone":
-            raise NotFound("gone")
-        self.items = [x for x in self.items if x["Id"] != ident]
-
-    def names(self):
-        return sorted(x["Names"][0][1:] for x in self.items)
-
-
-def daemon():
-    return [
-        c("mesos-%s.%s" % (ME, U[0])),                       # mine, legacy, known
-        c("mesos-%s.%s" % (ME, U[1]), state="exited"),       # mine, legacy, orphan
-        c("mesos-%s.%s.executor" % (ME, U[1])),              # its executor
-        c("mesos-%s.%s" % (OTHER, U[2])),                    # other agent, legacy
-        c("mesos-%s.%s.executor" % (OTHER, U[2])),
-        c("mesos-" + U[3], labels={"org.apache.mesos.agent_id": ME}),      # modern, labelled mine, orphan
-        c("mesos-" + U[4], labels={"org.apache.mesos.agent_id": OTHER}),   # modern, labelled other
-        c("mesos-" + U[5]),                                                # modern, no proof
-        c("mesos-" + U[6], mounts=[sandbox(ME, U[6])]),                    # modern, mounts my sandbox
-        c("mesos-" + U[6] + ".executor", mounts=[sandbox(ME, U[6])]),
-        c("mesos-" + U[7], mounts=[sandbox(OTHER, U[7])]),                 # mounts another agent's sandbox
-        c("mesos-" + U[8], labels={"org.apache.mesos.agent_id": ME}, mounts=[sandbox(OTHER, U[8])]),  # conflict
-        c("mesos-" + U[9], labels={"org.apache.mesos.agent_id": ME}),      # modern, mine, known
-        c("mesos-%s.%s" % (OTHER, U[10]), labels={"org.apache.mesos.agent_id": ME}),  # name says other
-        c("mesos-agent-1"),
-        c("mesos-not-a-uuid"),
-        c("my-mesos-thing"),
-        c("web"),
-    ]
-
-
-def test_classification():
-    client = FakeClient(daemon())
-    r = recover.Recoverer(client, ME, {U[0], U[9]}, work_dir=WORK)
-    classes = r.classify()
-    names = {k: sorted(e["name"] for e in v) for k, v in classes.items()}
-    assert names["known"] == sorted(["mesos-%s.%s" % (ME, U[0]), "mesos-" + U[9]])
-    assert names["orphans"] == sorted([
-        "mesos-%s.%s" % (ME, U[1]), "mesos-%s.%s.executor" % (ME, U[1]),
-        "mesos-" + U[3], "mesos-" + U[6], "mesos-" + U[6] + ".executor",
-    ])
-    foreign = {e["name"]: e["reason"] for e in classes["foreign"]}
-    assert "web" not in foreign  # not returned by the name filter
-    assert foreign["mesos-agent-1"] == "name does not parse as a Mesos container"
-    assert foreign["my-mesos-thing"] == "not Mesos-named"
-    assert foreign["mesos-" + U[5]] == "no proof of ownership by this agent"
-    assert foreign["mesos-" + U[4]] == "belongs to agent " + OTHER
-    assert foreign["mesos-" + U[7]] == "belongs to agent " + OTHER
-    assert "conflicting" in foreign["mesos-" + U[8]]
-    assert "conflicting" in foreign["mesos-%s.%s" % (OTHER, U[10])]
-    assert client.calls == [("containers", True, {"name": "mesos-"})]  # one list call, no inspect
-
-
-def test_mount_proof_needs_work_dir():
-    r = recover.Recoverer(FakeClient([]), ME, set())
-    cls, entry = r.classify_one(c("mesos-" + U[6], mounts=[sandbox(ME, U[6])]))
-    assert cls == "foreign" and "no proof" in entry["reason"]
-
-
-def test_mount_under_similar_prefix_is_no_proof():
-    r = recover.Recoverer(FakeClient([]), ME, set(), work_dir=WORK)
-    cls, dummy = r.classify_one(c("mesos-" + U[6], mounts=["/var/lib/mesos2/slaves/%s/x" % ME]))
-    assert cls == "foreign"
-    cls, dummy = r.classify_one(c("mesos-" + U[6], mounts=["%s/slaves/%sX/x" % (WORK, ME)]))
-    assert cls == "foreign"
-
-
-@pytest.mark.parametrize("mesos_image, expected", [(True, "known"), (False, "orphans")])
-def test_executor_of_known_task(mesos_image, expected):
-    r = recover.Recoverer(FakeClient([]), ME, {U[0]}, docker_mesos_image=mesos_image)
-    assert r.classify_one(c("mesos-%s.%s.executor" % (ME, U[0])))[0] == expected
-    assert r.classify_one(c("mesos-%s.%s" % (ME, U[0])))[0] == "known"
-
-
-def _write_run(root, agent, fw, ex, cid, pids=("forked.pid", "libprocess.pid"), latest=True, sentinel=False):
-    run = os.path.join(root, "meta", "slaves", agent, "frameworks", fw, "executors", ex, "runs", cid)
-    os.makedirs(os.path.join(run, "pids"))
-    for p in pids:
-        open(os.path.join(run, "pids", p), "w").write("1")
-    if sentinel:
-        open(os.path.join(run, "executor.sentinel"), "w").close()
-    if latest:
-        link = os.path.join(os.path.dirname(run), "latest")
-        if os.path.lexists(link):
-            os.unlink(link)
-        os.symlink(run, link)
-
-
-def test_read_checkpoint(tmp_path):
-    root = str(tmp_path)
-    assert recover.read_checkpoint(root) == (None, set())
-    _write_run(root, ME, "F1", "E1", U[0])
-    _write_run(root, ME, "F1", "E2", U[1], latest=False)        # earlier run
-    _write_run(root, ME, "F1", "E2", U[2])                      # latest run of E2
-    _write_run(root, ME, "F2", "E3", U[3], pids=("forked.pid",))  # no libprocess pid
-    _write_run(root, ME, "F2", "E4", U[4], sentinel=True)       # completed
-    _write_run(root, ME, "F2", "E5", U[5], pids=())             # no forked pid
-    os.symlink(os.path.join(root, "meta", "slaves", ME), os.path.join(root, "meta", "slaves", "latest"))
-    assert recover.read_checkpoint(root) == (ME, {U[0], U[2]})
+from recover_fakes import ME, U, WORK, FakeClient, c, daemon  # noqa: E402  (tests/unit is on sys.path)
 
 
 # ---- the module ------------------------------------------------------------------------------
@@ -218,8 +83,7 @@ def test_module_reports_kill_failures(monkeypatch, capsys):
 
 def test_module_uses_checkpoint_agent_id(fake, capsys, tmp_path):
     root = str(tmp_path)
-    _write_run(root, ME, "F1", "E1", U[0])
-    os.symlink(os.path.join(root, "meta", "slaves", ME), os.path.join(root, "meta", "slaves", "latest"))
+    _checkpoint(root, {U[0]: dict()})
     out = run_module(dict(work_dir=root), capsys)
     assert out["agent_id"] == ME and out["known_container_ids"] == [U[0]]
 
@@ -233,8 +97,135 @@ def test_module_agent_url(fake, capsys, monkeypatch):
         seen.append((url, kw.get("username"), kw.get("password")))
         return answers[url]
 
-    monkeypatch.setattr(recover, "_get_json", fake_get)
+    monkeypatch.setattr(recoverer_utils, "get_json", fake_get)
     out = run_module(dict(agent_url="http://agent:5051/", agent_url_username="ops", agent_url_password="s3cret"), capsys)
     assert out["agent_id"] == ME and out["known_container_ids"] == [U[9]]
     assert seen[0] == ("http://agent:5051/state", "ops", "s3cret")
     assert "s3cret" not in json.dumps(out)
+
+
+# ---- issue 11: as Mesos, every container whose ID is known is kept; the checkpoint read as the agent reads it ----
+
+def _checkpoint(root, runs, boot_id=None):
+    """``runs``: ``{container_id: dict(pids=..., info=True, sentinel=False)}``, each the latest run of its executor."""
+    for index, (cid, spec) in enumerate(sorted(runs.items())):
+        executor = os.path.join(root, "meta", "slaves", ME, "frameworks", "F", "executors", "E%d" % index)
+        run = os.path.join(executor, "runs", cid)
+        os.makedirs(os.path.join(run, "pids"))
+        for pid_file, content in spec.get("pids", {"forked.pid": "4242", "libprocess.pid": "executor(1)@127.0.0.1:4000"}).items():
+            with open(os.path.join(run, "pids", pid_file), "w") as handle:
+                handle.write(content)
+        if spec.get("info", True):
+            with open(os.path.join(executor, "executor.info"), "wb") as handle:
+                handle.write(b"\x0a\x04E-id")
+        for marker in spec.get("markers", ()):
+            open(os.path.join(run, marker), "w").close()
+        os.symlink(run, os.path.join(executor, "runs", "latest"))
+    os.symlink(os.path.join(root, "meta", "slaves", ME), os.path.join(root, "meta", "slaves", "latest"))
+    if boot_id is not None:
+        with open(os.path.join(root, "meta", "boot_id"), "w") as handle:
+            handle.write(boot_id + "\n")
+
+
+def _use(monkeypatch, containers):
+    client = FakeClient(containers)
+    monkeypatch.setattr(_common.DockerModule, "client", property(lambda self: client))
+    return client
+
+
+def test_module_keeps_executor_container_of_a_known_task(monkeypatch, capsys):
+    """Mesos keeps every container whose container ID it knows, `.executor` included (host-mode agent too)."""
+    client = _use(monkeypatch, [c("mesos-%s.%s" % (ME, U[0])), c("mesos-%s.%s.executor" % (ME, U[0])),
+                                c("mesos-" + U[1] + ".executor", labels={"org.apache.mesos.agent_id": ME})])
+    out = run_module(dict(agent_id=ME, known_containers=[U[0], U[1]], kill_orphans=True), capsys)
+    assert out["changed"] is False and out["killed"] == [] and out["orphans"] == []
+    assert sorted(e["name"] for e in out["known"]) == sorted(
+        ["mesos-%s.%s" % (ME, U[0]), "mesos-%s.%s.executor" % (ME, U[0]), "mesos-" + U[1] + ".executor"])
+    assert len(client.items) == 3
+
+
+@pytest.mark.parametrize(
+    "run, recovered",
+    [
+        (dict(), True),
+        (dict(pids={"forked.pid": "4242"}, markers=("http.marker",)), False),   # docker executors are libprocess executors
+        (dict(pids={"forked.pid": "4242", "libprocess.pid": ""}), False),       # empty pid file: not recovered
+        (dict(pids={"forked.pid": "", "libprocess.pid": "executor(1)@127.0.0.1:4000"}), False),
+        (dict(pids={"libprocess.pid": "executor(1)@127.0.0.1:4000"}), False),
+        (dict(info=False), False),                                              # no executor.info: skipped
+        (dict(markers=("executor.sentinel",)), False),                          # completed run
+    ],
+    ids=["live", "http-marker-only", "empty-libprocess-pid", "empty-forked-pid", "no-forked-pid", "no-executor-info",
+         "completed"],
+)
+def test_module_reads_checkpoint_runs_as_the_agent_does(monkeypatch, capsys, tmp_path, run, recovered):
+    root = str(tmp_path)
+    _checkpoint(root, {U[0]: run})
+    _use(monkeypatch, [c("mesos-%s.%s" % (ME, U[0]))])
+    out = run_module(dict(work_dir=root), capsys)
+    assert out["known_container_ids"] == ([U[0]] if recovered else [])
+    assert [e["name"] for e in out["orphans" if not recovered else "known"]] == ["mesos-%s.%s" % (ME, U[0])]
+
+
+def test_module_distrusts_checkpointed_pids_after_a_reboot(monkeypatch, capsys, tmp_path):
+    """A boot ID that changed since the checkpoint means the checkpointed pids are obsolete (src/slave/state.cpp)."""
+    from ansible_collections.mesos.docker.plugins.module_utils import _checkpoint as checkpoint_utils
+
+    root = str(tmp_path)
+    _checkpoint(root, {U[0]: dict()}, boot_id="0aaaaaaa-0000-4000-8000-000000000000")
+    _use(monkeypatch, [c("mesos-%s.%s" % (ME, U[0]))])
+    monkeypatch.setattr(checkpoint_utils, "current_boot_id", lambda: "0bbbbbbb-0000-4000-8000-000000000000")
+    out = run_module(dict(work_dir=root), capsys)
+    assert out["known_container_ids"] == [] and [e["name"] for e in out["orphans"]] == ["mesos-%s.%s" % (ME, U[0])]
+    monkeypatch.setattr(checkpoint_utils, "current_boot_id", lambda: "0aaaaaaa-0000-4000-8000-000000000000")
+    out = run_module(dict(work_dir=root), capsys)
+    assert out["known_container_ids"] == [U[0]]
+
+
+def test_module_refuses_an_unparseable_forked_pid(monkeypatch, capsys, tmp_path):
+    """The agent's recovery fails on it (numify error): kill nothing, say which file."""
+    root = str(tmp_path)
+    _checkpoint(root, {U[0]: dict(pids={"forked.pid": "garbage", "libprocess.pid": "x"})})
+    client = _use(monkeypatch, [c("mesos-%s.%s" % (ME, U[0]))])
+    out = run_module(dict(work_dir=root, kill_orphans=True), capsys)
+    assert out["failed"] and "forked.pid" in out["msg"] and "garbage" in out["msg"]
+    assert [x for x in client.calls if x[0] != "containers"] == []
+
+
+class FlakyClient(FakeClient):
+    """A daemon whose connection breaks while one orphan is stopped and times out on another."""
+
+    def stop(self, ident, timeout=None):
+        from ansible_collections.mesos.docker.plugins.module_utils._common import RequestsConnectionError, RequestsTimeout
+
+        if ident == "id-reset":
+            raise RequestsConnectionError("Connection aborted: connection reset by peer")
+        if ident == "id-slow":
+            raise RequestsTimeout("Read timed out")
+        if ident == "id-weird":
+            raise RuntimeError("unexpected")
+        super(FlakyClient, self).stop(ident, timeout)
+
+
+def test_module_worker_errors_are_a_clean_failure_reporting_the_others(monkeypatch, capsys):
+    client = FlakyClient([c("mesos-%s.%s" % (ME, U[1]), ident="id-reset"), c("mesos-%s.%s" % (ME, U[2]), ident="id-slow"),
+                          c("mesos-%s.%s" % (ME, U[3]), ident="id-weird"), c("mesos-%s.%s" % (ME, U[4]))])
+    monkeypatch.setattr(_common.DockerModule, "client", property(lambda self: client))
+    out = run_module(dict(agent_id=ME, known_containers=[], kill_orphans=True, max_workers=4), capsys)
+    assert out["failed"] and "Traceback" not in json.dumps(out)
+    for cid, word in ((U[1], "reset"), (U[2], "timed out"), (U[3], "unexpected")):
+        assert "mesos-%s.%s" % (ME, cid) in out["msg"] and word in out["msg"]
+    assert out["killed"] == ["mesos-%s.%s" % (ME, U[4])]  # what the other worker did is still reported
+    assert sorted(out["kill_failed"]) == sorted("mesos-%s.%s" % (ME, u) for u in U[1:4])
+
+
+def test_module_listing_error_is_a_clean_failure(monkeypatch, capsys):
+    from ansible_collections.mesos.docker.plugins.module_utils._common import RequestsConnectionError
+
+    class Down(FakeClient):
+        def containers(self, all=False, filters=None):
+            raise RequestsConnectionError("Connection refused")
+
+    monkeypatch.setattr(_common.DockerModule, "client", property(lambda self: Down([])))
+    out = run_module(dict(agent_id=ME, known_containers=[], kill_orphans=True), capsys)
+    assert out["failed"] and "Listing the Mesos containers" in out["msg"] and "refused" in out["msg"]

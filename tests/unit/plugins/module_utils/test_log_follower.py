@@ -1,0 +1,138 @@
+"""The append-only sandbox log writer: never shrinks a file, continues exactly where it ends, one writer at a time."""
+import json
+import os
+
+import pytest
+
+from ansible_collections.mesos.docker.plugins.module_utils import _log_follower as lf
+
+BASE = 1764346501  # 2025-11-28T16:15:01Z
+
+
+def stamp(ns):
+    seconds, nanos = divmod(ns, 1000000000)
+    text = "%s.%09d" % (lf.time.strftime("%Y-%m-%dT%H:%M:%S", lf.time.gmtime(seconds)), nanos)
+    return text.rstrip("0").rstrip(".") + "Z"  # RFC3339Nano trims trailing zeros
+
+
+class FakeDocker:
+    """``docker logs --timestamps`` of one container: entries (ns, stream, data)."""
+
+    def __init__(self, entries):
+        self.entries = list(entries)
+        self.calls = []
+
+    def logs(self, container, stdout=True, stderr=True, stream=False, follow=False, timestamps=False, since=None):
+        assert stream and timestamps and stdout != stderr
+        self.calls.append(dict(container=container, stdout=stdout, since=since, follow=follow))
+        wanted = "stdout" if stdout else "stderr"
+        return iter([(stamp(ns) + " ").encode() + data for ns, name, data in self.entries
+                     if name == wanted and (not since or ns >= since * 1000000000)])
+
+
+def lines(n, start=0, stream="stdout", step=250000000, first=BASE * 1000000000):
+    return [(first + (start + i) * step, stream, b"line %d\n" % (start + i)) for i in range(n)]
+
+
+@pytest.mark.parametrize("text, ns", [
+    ("2025-11-28T16:15:01Z", BASE * 10 ** 9),
+    ("2025-11-28T16:15:01.5Z", BASE * 10 ** 9 + 500000000),
+    ("2025-11-28T16:15:01.123456789Z", BASE * 10 ** 9 + 123456789),
+])
+def test_parse_timestamp(text, ns):
+    assert lf.parse_timestamp(text) == ns
+    assert lf.parse_timestamp(stamp(ns)) == ns
+
+
+@pytest.mark.parametrize("text", ["2025-11-28 16:15:01Z", "2025-11-28T16:15:01", "2025-11-28T16:15:01,5Z", "x"])
+def test_parse_timestamp_refuses_other_text(text):
+    with pytest.raises(ValueError):
+        lf.parse_timestamp(text)
+
+
+def test_both_streams_are_appended_and_a_second_run_adds_nothing(tmp_path):
+    docker = FakeDocker(lines(4) + lines(2, stream="stderr"))
+    assert lf.catch_up(docker, str(tmp_path), "c1") == {"stdout": 28, "stderr": 14}
+    assert (tmp_path / "stdout").read_bytes() == b"line 0\nline 1\nline 2\nline 3\n"
+    assert (tmp_path / "stderr").read_bytes() == b"line 0\nline 1\n"
+    assert lf.catch_up(docker, str(tmp_path), "c1") == {"stdout": 0, "stderr": 0}
+    assert docker.calls[-1]["since"] == (BASE * 10 ** 9 + 3 * 250000000) // 10 ** 9  # from the last entry's second on
+    docker.entries += lines(2, start=4)
+    lf.catch_up(docker, str(tmp_path), "c1")
+    assert (tmp_path / "stdout").read_bytes() == b"".join(b"line %d\n" % i for i in range(6))
+
+
+def test_a_crash_after_writing_but_before_recording_repeats_nothing(tmp_path):
+    docker = FakeDocker(lines(3))
+    lf.catch_up(docker, str(tmp_path), "c1")
+    state = json.loads((tmp_path / lf.STATE_FILE).read_text())
+    docker.entries += lines(3, start=3)
+    # a writer appended "line 3\nli" (and part of nothing else), then died before it could record the position
+    with open(str(tmp_path / "stdout"), "ab") as handle:
+        handle.write(b"line 3\nli")
+    (tmp_path / lf.STATE_FILE).write_text(json.dumps(state))
+    lf.catch_up(docker, str(tmp_path), "c1")
+    assert (tmp_path / "stdout").read_bytes() == b"".join(b"line %d\n" % i for i in range(6))
+
+
+def test_entries_sharing_one_timestamp_are_counted(tmp_path):
+    same = BASE * 10 ** 9 + 7
+    docker = FakeDocker([(same, "stdout", b"a\n"), (same, "stdout", b"b\n")])
+    lf.catch_up(docker, str(tmp_path), "c1")
+    docker.entries.append((same, "stdout", b"c\n"))
+    lf.catch_up(docker, str(tmp_path), "c1")
+    assert (tmp_path / "stdout").read_bytes() == b"a\nb\nc\n"
+
+
+def test_files_never_shrink_a_new_container_appends(tmp_path):
+    (tmp_path / "stdout").write_bytes(b"from an earlier writer of this container\n")
+    docker = FakeDocker([(BASE * 10 ** 9, "stdout", b"from an earlier writer of this container\n")] + lines(1, start=1))
+    lf.catch_up(docker, str(tmp_path), "c1")  # no record yet: the file holds the start of c1's output
+    assert (tmp_path / "stdout").read_bytes() == b"from an earlier writer of this container\nline 1\n"
+    lf.catch_up(FakeDocker(lines(1, start=7)), str(tmp_path), "c2")  # a relaunched container: appended after
+    assert (tmp_path / "stdout").read_bytes() == b"from an earlier writer of this container\nline 1\nline 7\n"
+
+
+def test_engine_rotation_never_shrinks_the_sandbox_file(tmp_path):
+    docker = FakeDocker(lines(10))
+    lf.catch_up(docker, str(tmp_path), "c1")
+    docker.entries = lines(3, start=10)  # the engine rotated everything older away
+    lf.catch_up(docker, str(tmp_path), "c1")
+    assert (tmp_path / "stdout").read_bytes() == b"".join(b"line %d\n" % i for i in range(13))
+
+
+def test_one_writer_per_sandbox(tmp_path):
+    holder = lf.SandboxLog(str(tmp_path), "c1")
+    assert holder.acquire()
+    assert lf.catch_up(FakeDocker(lines(2)), str(tmp_path), "c1", lock_timeout=0.1) is None
+    assert not (tmp_path / "stdout").exists()
+    holder.release()
+    assert lf.catch_up(FakeDocker(lines(2)), str(tmp_path), "c1")["stdout"] == 14
+
+
+def test_a_stream_error_is_reported_and_what_was_written_is_recorded(tmp_path):
+    class Broken(FakeDocker):
+        def logs(self, container, **kw):
+            if kw["stderr"]:
+                raise IOError("connection reset")
+            return FakeDocker.logs(self, container, **kw)
+
+    with pytest.raises(IOError, match="stderr: connection reset"):
+        lf.catch_up(Broken(lines(2)), str(tmp_path), "c1")
+    assert (tmp_path / "stdout").read_bytes() == b"line 0\nline 1\n"
+    assert json.loads((tmp_path / lf.STATE_FILE).read_text())["stdout"]["size"] == 14
+
+
+def test_the_follower_runs_from_its_own_source():
+    source = lf.follower_source()
+    assert "def follower_main" in source and "ansible" not in source.split('"""', 2)[2].split("def ")[0]
+    compile(source, "<follower>", "exec")
+    assert os.path.basename(lf.__file__).startswith("_log_follower")
+
+
+def test_an_entry_delivered_again_at_a_rotation_is_written_once(tmp_path):
+    """docker logs --follow (json-file, Docker 20.10) repeats the entry at the rotation point."""
+    entries = lines(4)
+    docker = FakeDocker(entries[:3] + [entries[2]] + entries[3:] + [entries[1]])
+    lf.catch_up(docker, str(tmp_path), "c1")
+    assert (tmp_path / "stdout").read_bytes() == b"line 0\nline 1\nline 2\nline 3\n"
