@@ -323,7 +323,8 @@ def _where(name, entry):
 _MIGRATE = "refusing to move a running agent silently; clear or migrate the state file first"
 
 
-def allocate(network, size, agents, reserved=(), previous=None, gateway=None, retain_absent=False):
+def allocate(network, size, agents, reserved=(), previous=None, gateway=None, retain_absent=False,
+             release=(), prune_scope=None):
     """Allocate one non-overlapping ``/size`` slice of ``network`` per agent.
 
     :arg network: parent IPv4 network, e.g. ``'172.17.0.0/16'``.
@@ -335,6 +336,9 @@ def allocate(network, size, agents, reserved=(), previous=None, gateway=None, re
     :arg gateway: the parent gateway; its block is reserved (block 0 always is).
     :arg retain_absent: keep previous allocations of agents not in ``agents`` (they stay
         taken and are returned with ``'retained': True``) instead of freeing their blocks.
+    :arg release: names whose previous allocations are freed in any case (agents being removed).
+    :arg prune_scope: when not retaining, only previous agents whose names start with this prefix
+        are freed; the others are retained (their owners are not part of this run).
     :returns: dict agent -> ``{offset, fixed_cidr, size, index, first_ip, last_ip}``.
     :raises DindNetworkError: (or :class:`DindStateMismatch`) with a message naming the value.
     """
@@ -359,7 +363,9 @@ def allocate(network, size, agents, reserved=(), previous=None, gateway=None, re
         if name in present:
             if present[name] is not None:
                 continue  # pinned below; an explicit pin may move this one agent
-        elif not retain_absent:
+        elif name in release:
+            continue  # released: its agent is being removed, its block is free again
+        elif not retain_absent and (prune_scope is None or name.startswith(prune_scope)):
             continue  # pruned: its block is free again
         entry = prev[name]
         if "size" in entry and entry["size"] != size:
@@ -556,7 +562,7 @@ def save_state(path, data):
     try:
         mode = os.stat(path).st_mode & 0o7777
     except OSError:
-        mode = 0o644  # allocations are not secret
+        mode = 0o600  # root's, like the rest of the agents' host state
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as handle:
@@ -594,7 +600,7 @@ def locked_state(path):
     The lock file is never removed (removing it would let two runs lock different inodes).
     Yields the current state (or ``None``).
     """
-    fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:

@@ -25,8 +25,11 @@ description:
     Without O(state_file) the allocation is computed fresh on each run. It is still deterministic.
   - If a recorded allocation no longer fits (O(network) or O(size) changed, or its range became reserved) the
     module refuses rather than moving running agents. Clear or migrate the state file first.
-  - "The module allocates for the whole fleet, so run it once on the controller
-    (C(run_once: true), C(delegate_to: localhost)) and hand the result to each agent."
+  - "Keep O(state_file) where every run sees it: on the Docker host whose parent network is sliced
+    (the role C(mesos.docker.mesos_agent_dind) uses
+    C(/var/lib/mesos-docker/dind_network.json) there), not on one controller, so that an AWX job or a second
+    controller sees the same slices. For a parent network that spans several hosts, run it once
+    (C(run_once: true)) on the one host that keeps the state, for the whole fleet."
   - IPv4 only. IPv6 parent networks are refused.
 author:
   - mesos.docker developers (@mesos-docker)
@@ -75,7 +78,9 @@ options:
       - The file is written atomically and only when its content changes. A sibling lock file
         C(<state_file>.lock) is locked exclusively for the whole read-modify-write, so concurrent runs
         cannot hand out the same block twice. The lock file is left in place.
-      - The directory must exist.
+      - The directory must exist (in check mode a missing directory counts as an empty state).
+      - "A new state file and its lock file are created with mode C(0600), beside the agents' other host state,
+        for example C(/var/lib/mesos-docker/dind_network.json) on the Docker host."
     type: path
   prune:
     description:
@@ -85,6 +90,22 @@ options:
         RV(retained), not in RV(allocations).
     type: bool
     default: true
+  prune_scope:
+    description:
+      - With O(prune=true), only recorded agents whose names start with this prefix are pruned; the others
+        are kept as if O(prune=false). Use it when several runs share one O(state_file), each pruning only
+        its own agents, for example V(<inventory_hostname>/) when agents are named C(<host>/<agent>), so that
+        a run limited to some hosts never frees the slices of the others.
+      - When omitted, O(prune=true) prunes every recorded agent missing from O(agents).
+    type: str
+  release:
+    description:
+      - Agents whose recorded allocations are dropped in any case, freeing their blocks, whatever O(prune)
+        says. For agents being removed (their containers are gone or about to be).
+      - An agent cannot be both in O(agents) and in O(release).
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     description: Computes the allocation and the change but does not write O(state_file) or its lock file.
@@ -110,16 +131,15 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Allocate a /24 of the parent bridge per docker-in-docker agent (once, on the controller)
+- name: Allocate a /24 of a parent network shared by the fleet (once, state on one host)
   mesos.docker.dind_network:
     network: 172.17.0.0/16
     size: 24
     agents: "{{ groups['mesos_agents'] }}"
     reserved:
       - 172.17.0.0/20        # the parent daemon's --fixed-cidr
-    state_file: "{{ playbook_dir }}/dind-network.json"
+    state_file: /var/lib/mesos-docker/dind_network.json
   run_once: true
-  delegate_to: localhost
   register: dind_net
 
 - name: Start each agent with its own slice
@@ -289,6 +309,8 @@ class DindNetworkManager:
             previous=previous,
             gateway=gateway,
             retain_absent=not self.params["prune"],
+            release=self.params["release"],
+            prune_scope=self.params["prune_scope"],
         )
         return allocations, build_state(network, size, allocations)
 
@@ -299,7 +321,13 @@ class DindNetworkManager:
         gateway = None
         try:
             # Validate what needs no daemon first, so bad input fails before any API call or write.
-            parse_agents(p["agents"])
+            listed = set(name for name, dummy in parse_agents(p["agents"]))
+            both = sorted(listed.intersection(p["release"]))
+            if both:
+                self.dm.fail(
+                    "agents %s are listed in both agents and release: an agent that stays cannot give up its slice"
+                    % ", ".join(repr(name) for name in both)
+                )
             network = p["network"]
             if network is None:
                 network, gateway, extra = self._read_daemon_bridge()
@@ -312,7 +340,7 @@ class DindNetworkManager:
             path = p["state_file"]
             if path:
                 directory = os.path.dirname(os.path.abspath(path))
-                if not os.path.isdir(directory):
+                if not os.path.isdir(directory) and not self.dm.check_mode:
                     self.dm.fail("The directory %s of state_file does not exist." % directory)
                 if self.dm.check_mode:
                     # save_state replaces the file atomically, so an unlocked read sees a whole file.
@@ -362,6 +390,8 @@ def main():
         reserved=dict(type="list", elements="str", default=[]),
         state_file=dict(type="path"),
         prune=dict(type="bool", default=True),
+        prune_scope=dict(type="str"),
+        release=dict(type="list", elements="str", default=[]),
     )
     dm = DockerModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_NETADDR:

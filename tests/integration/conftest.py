@@ -238,3 +238,9 @@ def ensure_mesos_package_image(base_image, package, extra_packages=()):
 def mesos_package_image(testbed):
     """Tag of the test bed's Debian 12 image with the real Mesos package installed (see ensure_mesos_package_image)."""
     return ensure_mesos_package_image(testbed["TESTBED_IMAGE_DEBIAN12"], mesos_package_path())
+
+
+@pytest.fixture(scope="session")
+def mesos_package():
+    """Path of the real Mesos package (see mesos_package_path), for roles that install it themselves."""
+    return mesos_package_path()

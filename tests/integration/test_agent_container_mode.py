@@ -1,8 +1,9 @@
 """Role mesos_agent_dind in container mode (``mesos_agent_dind_mode: container``) on the real Docker engine.
 
-Two agents (the test STAND-IN agent, ``tests/standin/mesos-agent``, shipped through the role's
-``mesos_agent_dind_agent_files``) run as containers on this machine's own Docker daemon, converged by
-``targets/agent_container_mode/converge.yml`` on localhost. Checked from ``docker inspect`` and the
+Two real Mesos agents (the package of the ``mesos_package`` fixture, handed to the role as
+``mesos_agent_dind_deb_file``) run as containers on this machine's own Docker daemon, converged by
+``targets/agent_container_mode/converge.yml`` on localhost, and register with a real master (a container on
+the default bridge; the agents bind to the bridge's gateway address so that the master reaches them). Checked from ``docker inspect`` and the
 agents' endpoints: host PID namespace and network, the docker socket and each work_dir bind-mounted at
 the same path inside and out, ``--docker_mesos_image`` (env and ``/flags``), ``docker_kill_orphans``
 false for agents sharing one daemon, HTTP authentication with known credentials, and idempotence. And
@@ -11,7 +12,8 @@ the refusals, before anything changes: an agent container named ``mesos-...`` (M
 
 Container names come from ``name_prefix``; ports from a free-port finder; work, build and secrets
 directories live under ``tmp_path``. The finalizer removes exactly the containers this test named
-(with their anonymous volumes); it never prunes. The agent image is the role's own, cached by a hash
+(with their anonymous volumes) and the ``mesos-`` task and executor containers whose sandboxes lie in this
+test's work_dir; it never prunes. The agent image is the role's own, cached by a hash
 of its inputs (shared with the molecule ``dind`` scenario), so it is left in place.
 """
 import base64
@@ -27,9 +29,10 @@ import urllib.request
 
 import pytest
 
+import mesos_real
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOK = os.path.join(REPO, "tests", "integration", "targets", "agent_container_mode", "converge.yml")
-STANDIN_DIR = "/opt/mesos-standin"
 AGENTS = ("a", "b")
 PRINCIPAL = "acm-test"
 
@@ -86,8 +89,12 @@ def _get(url, auth=None):
 class Host:
     """One test's view of the host: the role's variables, the playbook runs and the containers it may make."""
 
-    def __init__(self, run_playbook, docker_api, testbed, name_prefix, tmp_path):
+    def __init__(self, run_playbook, docker_api, testbed, name_prefix, tmp_path, master, package):
         self._run_playbook = run_playbook
+        self.master = master
+        self.testbed_busybox = testbed["TESTBED_IMAGE_BUSYBOX"]
+        # The agents bind to the default bridge's gateway: the host's address the master container reaches.
+        self.ip = master.gateway
         self.docker_api = docker_api
         self.tmp_path = tmp_path
         self.port = _free_port_pair()
@@ -104,24 +111,18 @@ class Host:
                 {"name": "a", "resources": {"cpus": 1, "mem": 256, "disk": 1024, "ports": ["21000-21099"]}},
                 {"name": "b", "resources": {"cpus": 1, "mem": 256, "disk": 1024, "ports": ["22000-22099"]}},
             ],
-            "mesos_agent_dind_master": "127.0.0.1:5050",
+            "mesos_agent_dind_master": master.address,
             "mesos_agent_dind_work_dir": self.work_dir,
             "mesos_agent_dind_port": self.port,
             "mesos_agent_dind_container_prefix": self.prefix,
             "mesos_agent_dind_build_dir": self.build_dir,
-            # The test bed's base image and the STAND-IN agent, as in molecule/dind (same inputs, same cached image).
+            # The test bed's base image and the real Mesos package (as in molecule/dind: same inputs, same cached image).
             "mesos_agent_dind_base_image": testbed["TESTBED_IMAGE_DEBIAN12"],
-            "mesos_agent_dind_agent_packages": [],
-            "mesos_agent_dind_agent_files": [
-                {"src": os.path.join(REPO, "tests", "standin", "mesos-agent"),
-                 "dest": STANDIN_DIR + "/tests/standin/mesos-agent", "mode": "0755"},
-                {"src": os.path.join(REPO, "plugins", "module_utils", "_agent_flags.py"),
-                 "dest": STANDIN_DIR + "/plugins/module_utils/_agent_flags.py"},
-            ],
-            "mesos_agent_dind_agent_binary": STANDIN_DIR + "/tests/standin/mesos-agent",
+            "mesos_agent_dind_deb_file": package,
+            "mesos_agent_dind_flags": {"executor_registration_timeout": "5mins", "ip": self.ip},
             "mesos_agent_dind_restart_policy": "no",
             "mesos_agent_dind_stop_timeout": 5,
-            "mesos_agent_dind_health_timeout": 20,
+            "mesos_agent_dind_health_timeout": 120,  # the real agent starts slowly on a loaded machine
             # Known credentials: the endpoints are checked with them (and refuse requests without).
             "mesos_agent_dind_http_authentication": "enabled",
             "mesos_agent_dind_secrets_dir": self.secrets_dir,
@@ -181,11 +182,25 @@ class Host:
         return set(event["Actor"]["ID"] for event in events if event.get("Type") == "volume"
                    and event["Actor"]["Attributes"].get("container") in ids)
 
+    def task_containers(self):
+        """The mesos- containers (tasks and executors) whose sandboxes lie in this test's work_dir."""
+        found = []
+        for container in self.docker_api.containers(all=True, filters={"name": "mesos-"}):
+            if any(mount.get("Source", "").startswith(self.work_dir + "/") for mount in container["Mounts"]):
+                found.append(container["Names"][0].lstrip("/"))
+        return found
+
     def cleanup(self):
         import docker
 
         volumes = self._anonymous_volumes()
+        # The agents first, then what Mesos launched for them.
         for name in sorted(self.names):
+            try:
+                self.docker_api.remove_container(name, v=True, force=True)
+            except docker.errors.NotFound:
+                pass
+        for name in self.task_containers():
             try:
                 self.docker_api.remove_container(name, v=True, force=True)
             except docker.errors.NotFound:
@@ -197,9 +212,17 @@ class Host:
                 pass
 
 
+@pytest.fixture(scope="module")
+def master(docker_api, mesos_package_image):
+    """One real master for this module's tests, on the default bridge."""
+    master = mesos_real.Master(docker_api, mesos_package_image, "mdt-acm-master-%s" % secrets.token_hex(4))
+    yield master
+    master.remove()
+
+
 @pytest.fixture
-def host(run_playbook, docker_api, testbed, name_prefix, tmp_path):
-    host = Host(run_playbook, docker_api, testbed, name_prefix, tmp_path)
+def host(run_playbook, docker_api, testbed, name_prefix, tmp_path, master, mesos_package):
+    host = Host(run_playbook, docker_api, testbed, name_prefix, tmp_path, master, mesos_package)
     host.watch()
     yield host
     host.cleanup()
@@ -266,7 +289,7 @@ def test_two_agents_in_container_mode(host):
         assert env.get("MESOS_AGENT_DIND_MODE") == "container", env
 
         # The agent's endpoints on the host network, behind the known credentials.
-        base = "http://127.0.0.1:%d" % (host.port + index)
+        base = "http://%s:%d" % (host.ip, host.port + index)
         assert _get(base + "/health")[0] == 200
         assert _get(base + "/flags")[0] == 401
         assert _get(base + "/flags", (PRINCIPAL, "wrong"))[0] == 401
@@ -282,6 +305,100 @@ def test_two_agents_in_container_mode(host):
         # Same path inside and out: what the agent wrote to its work_dir is on the host at that path.
         assert os.path.islink(os.path.join(work_dir, "meta", "slaves", "latest")), os.listdir(work_dir)
     assert len(images) == 1, images
+
+    # Both registered with the real master, at the address and port the role gave them.
+    agents = host.master.wait_for_agents(2)
+    pids = sorted(agent["pid"] for agent in agents if agent["active"])
+    assert ["slave(1)@%s:%d" % (host.ip, host.port + index) for index in range(2)] == pids, agents
+
+
+def _container_id(task):
+    """The Mesos container ID of a task, from the master's record of its status updates."""
+    for status in task.get("statuses", []):
+        value = status.get("container_status", {}).get("container_id", {}).get("value")
+        if value:
+            return value
+    pytest.fail("the master reports no container ID for task %s: %s" % (task.get("name"), task))
+
+
+def _started(api, name):
+    info = api.inspect_container(name)
+    return info["State"]["Running"], info["State"]["StartedAt"]
+
+
+def test_docker_task_through_the_master_runs_its_executor_from_docker_mesos_image(host):
+    _assert_converged(host, host.converge())
+    host.master.wait_for_agents(2)
+    busybox = host.testbed_busybox
+    name = "acm-finish-" + host.prefix
+    # Port 21000 is offered by agent a only.
+    output = host.master.execute(name, busybox, "echo container-mode says $MESOS_SANDBOX",
+                                 resources="cpus:0.1;mem:32;ports:[21000-21000]")
+    assert "TASK_FINISHED" in output, output
+    task = host.master.wait_for_task(name, ["TASK_FINISHED"])
+    container_id = _container_id(task)
+
+    api = host.docker_api
+    agent_image = api.inspect_container(host.prefix + "a")["Config"]["Image"]
+    executor = api.inspect_container("mesos-%s.executor" % container_id)
+    # Exactly as Mesos launches it: from docker_mesos_image, host PID namespace, the docker socket and the
+    # sandbox at the same path inside and out, the executor binary as the command (our entrypoint exec'd it).
+    assert executor["Config"]["Image"] == agent_image, executor["Config"]
+    assert executor["HostConfig"]["PidMode"] == "host", executor["HostConfig"]
+    assert executor["Path"] == "/usr/local/bin/mesos-agent-dind-entrypoint", executor["Path"]
+    assert executor["Args"][0].endswith("/mesos-docker-executor"), executor["Args"]
+    binds = dict((m["Destination"], m["Source"]) for m in executor["Mounts"] if m["Type"] == "bind")
+    assert binds.get("/var/run/docker.sock") == "/var/run/docker.sock", binds
+    sandboxes = [dest for dest, src in binds.items() if dest == src and dest.startswith(host.work_dir + "/a/slaves/")]
+    assert len(sandboxes) == 1 and sandboxes[0].endswith("/runs/" + container_id), binds
+    assert executor["State"]["ExitCode"] == 0, executor["State"]
+
+    # The task's own container, launched by that executor on the host's daemon, and its output in the sandbox.
+    task_container = api.inspect_container("mesos-%s" % container_id)
+    assert task_container["Config"]["Image"] == busybox, task_container["Config"]
+    with open(os.path.join(sandboxes[0], "stdout")) as handle:
+        assert "container-mode says /mnt/mesos/sandbox" in handle.read()
+
+
+def test_checkpointed_task_survives_agent_container_restart_and_recover(host, run_module):
+    _assert_converged(host, host.converge())
+    host.master.wait_for_agents(2)
+    name = "acm-ckpt-" + host.prefix
+    host.master.start(name, host.testbed_busybox, "sleep 600", checkpoint=True,
+                      resources="cpus:0.1;mem:32;ports:[21001-21001]")
+    task = host.master.wait_for_task(name, ["TASK_RUNNING"])
+    container_id = _container_id(task)
+    api = host.docker_api
+    containers = ["mesos-%s" % container_id, "mesos-%s.executor" % container_id]
+    before = dict((c, _started(api, c)) for c in containers)
+    assert all(running for running, dummy in before.values()), before
+
+    agent = host.prefix + "a"
+    agent_id = task["slave_id"]
+    api.restart(agent, timeout=10)
+    base = "http://%s:%d" % (host.ip, host.port)
+    mesos_real.wait_for("agent a's /health after the restart", lambda: _get(base + "/health")[0] == 200)
+    # Recovered: the agent reconnected to the executor and the master sees the task running on the same agent.
+    state = mesos_real.wait_for(
+        "agent a to report the recovered executor",
+        lambda: [f for f in _wait_for_flags(base + "/state", host.auth)["frameworks"] if f["executors"]])
+    assert state[0]["executors"][0]["container"] == container_id, state
+    mesos_real.wait_for("agent a to re-register with its agent ID %s" % agent_id, lambda: [
+        a for a in host.master.agents() if a["active"] and a["id"] == agent_id and a["pid"].endswith(":%d" % host.port)])
+    assert host.master.task_state(name) == "TASK_RUNNING", host.master.tasks(name)
+    assert dict((c, _started(api, c)) for c in containers) == before
+
+    # mesos.docker.recover in container mode keeps the task's and its executor's containers.
+    run = run_module("recover", {
+        "work_dir": host.work_dir + "/a", "agent_url": base, "agent_url_username": PRINCIPAL,
+        "agent_url_password": host.secret, "docker_mesos_image": True, "kill_orphans": True})
+    assert not run.result.get("failed"), run.output
+    assert run.result["killed"] == [], run.result
+    known = json.dumps(run.result["known"])
+    assert container_id in known, run.result
+    assert dict((c, _started(api, c)) for c in containers) == before
+    assert host.master.task_state(name) == "TASK_RUNNING", host.master.tasks(name)
+    assert host.secret not in run.output
 
 
 def _messages(result):

@@ -13,7 +13,9 @@
 #  4. starts the inner dockerd, waits until it answers, then starts the agent;
 #  5. on TERM/INT stops the agent, then the inner dockerd, which stops its task containers.
 #
-# Arguments are passed to the agent. Environment (besides the agent's MESOS_* variables):
+# Arguments: none or agent flags (--name=value) start the agent with them; any other command
+# (the executor Mesos starts in a container of this image with --docker_mesos_image) is exec'd
+# unchanged, with none of the steps above. Environment (besides the agent's MESOS_* variables):
 #   DOCKER_NETWORK_OFFSET, DOCKER_NETWORK_SIZE (default 24), VAR_LIB_DOCKER_SIZE (GB, default 5),
 #   MESOS_AGENT_DIND_MODE     dind (default) or container: the agent on the host's Docker daemon
 #                             (--docker_mesos_image mode), no inner daemon, no storage or network setup
@@ -241,8 +243,34 @@ in_container() {
     [ -f /.dockerenv ] || [ -f /run/.containerenv ] || [ "${MESOS_AGENT_DIND_IN_CONTAINER:-}" = yes ]
 }
 
+# True when the arguments are the agent's: none, or flags (--work_dir=..., -h). Anything else is a
+# command to run instead, as Mesos starts executors in container mode: `docker run <docker_mesos_image>
+# <launcher_dir>/mesos-docker-executor --container=... ` (shell=false: the command line arrives as
+# the arguments of this entrypoint).
+agent_arguments() {
+    [ "$#" -eq 0 ] || [ "${1#-}" != "$1" ]
+}
+
+# Mesos 1.12 exits at start when a cgroup2 file system is mounted anywhere but /sys/fs/cgroup
+# ("Found cgroups2 mount at an unexpected location"), as systemd's hybrid layout does at
+# /sys/fs/cgroup/unified. This container has its own mount namespace: unmount it here only.
+hide_hybrid_cgroup2() {
+    local mount
+    for mount in $(awk '$3 == "cgroup2" && $2 != "/sys/fs/cgroup" {print $2}' /proc/self/mounts | sort -r); do
+        if umount "$mount" 2>/dev/null || umount -l "$mount" 2>/dev/null; then
+            log "unmounted the cgroup2 mount $mount in this container (Mesos accepts cgroup2 only at /sys/fs/cgroup)"
+        else
+            log "cannot unmount the cgroup2 mount $mount; the agent may refuse to start"
+        fi
+    done
+}
+
 main() {
     local binary rc
+    if ! agent_arguments "$@"; then
+        # An executor (or any other command) in a container of this image: run it unchanged.
+        exec "$@"
+    fi
     # This script remounts /sys and /sys/fs/cgroup and starts a dockerd: never on a host.
     in_container || die "refusing to run outside a container (no /.dockerenv; set MESOS_AGENT_DIND_IN_CONTAINER=yes to override)"
     # Container mode shares the host's PID namespace (--pid=host), so it is never PID 1; it
@@ -252,8 +280,10 @@ main() {
     binary=$(agent_binary)
     if [ "${MESOS_AGENT_DIND_MODE:-dind}" = container ]; then
         log "container mode: the agent uses the host's Docker daemon"
+        hide_hybrid_cgroup2
         trap 'stop_all 143' TERM INT
     else
+        hide_hybrid_cgroup2
         prepare_sys
         prepare_storage
         prepare_network

@@ -154,3 +154,37 @@ def test_preflight_refuses(tmp_path, extra, message):
     proc, dummy = preflight(tmp_path, **extra)
     assert proc.returncode != 0
     assert message in proc.stdout, proc.stdout[-3000:]
+
+
+@pytest.mark.parametrize("argv, agent", [
+    ([], True),
+    (["--work_dir=/var/lib/mesos", "--port=5051"], True),
+    (["-h"], True),
+    # What Mesos runs in a container of docker_mesos_image (shell=false: these arrive as arguments).
+    (["/opt/mesos/libexec/mesos/mesos-docker-executor", "--container=mesos-x", "--docker=docker"], False),
+    (["sh", "-c", "echo hi"], False),
+])
+def test_entrypoint_tells_agent_flags_from_a_command(argv, agent):
+    run = subprocess.run(["bash", "-c", 'source "$1"; shift; agent_arguments "$@"', "test", ENTRYPOINT] + argv,
+                         check=False)
+    assert (run.returncode == 0) is agent
+
+
+def test_entrypoint_execs_an_executor_command_unchanged_as_any_pid(tmp_path):
+    # Not PID 1, not in a container, no MESOS_AGENT_DIND_* environment: an executor in a container started
+    # with --pid=host runs as Mesos gave it, with its arguments untouched.
+    out = tmp_path / "argv"
+    script = "printf '%s\\n' \"$@\" > " + str(out)
+    run = subprocess.run(["bash", ENTRYPOINT, "sh", "-c", script, "executor", "--container=mesos-1 2", "--x="],
+                         env={"PATH": os.environ["PATH"]}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert out.read_text().splitlines() == ["--container=mesos-1 2", "--x="]
+
+
+def test_entrypoint_still_refuses_to_start_the_agent_outside_its_own_container():
+    # Agent flags here (not PID 1 of a container, no container mode): refused before touching /sys or a dockerd,
+    # as "outside a container" or, where this test itself runs in one, as "not PID 1".
+    run = subprocess.run(["bash", ENTRYPOINT, "--work_dir=/tmp/x"], env={"PATH": os.environ["PATH"]},
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+    assert run.returncode == 1 and "refusing to run" in run.stderr, run.stderr

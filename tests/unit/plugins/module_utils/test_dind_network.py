@@ -296,7 +296,7 @@ def test_state_roundtrip(tmp_path):
     state = build_state("172.17.0.0/16", 24, alloc)
     save_state(path, state)
     assert load_state(path) == state
-    assert oct(os.stat(path).st_mode & 0o777) == "0o644"
+    assert oct(os.stat(path).st_mode & 0o777) == "0o600"  # root-only host state
     assert [p for p in os.listdir(str(tmp_path)) if p.endswith(".tmp")] == []
     previous = previous_from_state(load_state(path), "172.17.0.0/16", 24)
     assert allocate("172.17.0.0/16", 24, ["b", "a"], previous=previous) == alloc

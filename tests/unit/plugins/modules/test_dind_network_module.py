@@ -320,3 +320,48 @@ def test_concurrent_runs_never_overlap(state):
             recorded = json.load(handle)["allocations"]
         assert len(recorded) == 600 * (round_ + 1)
         assert len(set(a["offset"] for a in recorded.values())) == len(recorded)
+
+
+def test_new_state_file_and_lock_are_owner_only(state):
+    # The state lives on the Docker host (e.g. /var/lib/mesos-docker/dind_network.json): root's 0600.
+    failed, result = run_module(base_args(state))
+    assert not failed, result
+    assert os.stat(state).st_mode & 0o777 == 0o600
+    assert os.stat(state + ".lock").st_mode & 0o777 == 0o600
+
+
+def test_release_frees_only_the_named_agents(state):
+    run_module(base_args(state, agents=["h1/a", "h1/b", "h2/c"]))
+    # h1/a is removed (state: absent); h2/c is not in this run (--limit) and keeps its block.
+    failed, result = run_module(base_args(state, agents=["h1/b"], release=["h1/a"], prune=False))
+    assert not failed and result["changed"] is True, result
+    assert sorted(result["allocations"]) == ["h1/b"]
+    assert sorted(result["retained"]) == ["h2/c"]
+    with open(state) as handle:
+        assert sorted(json.load(handle)["allocations"]) == ["h1/b", "h2/c"]
+    # The freed block goes to the next new agent; h2/c's block is never handed out again.
+    failed, result = run_module(base_args(state, agents=["h1/b", "h1/new"], prune=False))
+    assert result["allocations"]["h1/new"]["offset"] == "0.0.1.0"
+    assert result["retained"]["h2/c"]["offset"] == "0.0.3.0"
+
+
+def test_released_agent_that_is_also_listed_is_refused(state):
+    failed, result = run_module(base_args(state, agents=["a", "b"], release=["a"]))
+    assert failed and "release" in result["msg"] and "'a'" in result["msg"], result
+
+
+def test_prune_scope_prunes_only_names_in_scope(state):
+    run_module(base_args(state, agents=["h1/a", "h1/b", "h2/c"]))
+    failed, result = run_module(base_args(state, agents=["h1/b"], prune=True, prune_scope="h1/"))
+    assert not failed, result
+    assert sorted(result["allocations"]) == ["h1/b"]
+    assert sorted(result["retained"]) == ["h2/c"]
+    with open(state) as handle:
+        assert sorted(json.load(handle)["allocations"]) == ["h1/b", "h2/c"]
+
+
+def test_check_mode_with_missing_state_directory_reports_the_change(tmp_path):
+    # The role creates the directory in the same run; in check mode it does not exist yet.
+    failed, result = run_module(base_args(str(tmp_path / "nope" / "s.json")), check=True)
+    assert not failed and result["changed"] is True, result
+    assert not os.path.exists(str(tmp_path / "nope"))
