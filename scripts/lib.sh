@@ -46,7 +46,8 @@ ensure_venv() {
 # newest ../shared/mesos/mesos_*.deb beside the repository. Exports MESOS_PACKAGE as an
 # absolute path; stops at once when there is none.
 find_mesos_package() {
-  local shared=$REPO/../shared/mesos newest=""
+  local shared newest=""
+  shared=$(cd "$REPO/.." && pwd)/shared/mesos
   if [ -n "${MESOS_PACKAGE:-}" ]; then
     [ -f "$MESOS_PACKAGE" ] || { log "MESOS_PACKAGE=$MESOS_PACKAGE is not a file (expected a Mesos .deb)"; return 1; }
   else
