@@ -47,12 +47,13 @@ run_make() {
   }
 }
 
-# How many files the make stage compiles: the compile lines of a dry run of the same steps.
+# How many files the make stage compiles: the distinct objects of the compile lines of a dry run
+# of the same steps (recursive makes run under -n too).
 count_compiles() {
   {
     make -n V=0 -C "$OBJ/3rdparty"
     make -n V=0 -C "$OBJ/src" "${ALL_PROGRAMS[@]}" "${BUILT_SOURCES[@]}"
-  } 2>/dev/null | grep -cE '^echo "  (CXX|CC) ' || true
+  } 2>/dev/null | sed -n 's/^echo "  \(CXX\|CC\) *" \([^;]*\);.*/\2/p' | sort -u | wc -l
 }
 
 # The generated protobuf/gRPC sources of src/ (its BUILT_SOURCES), which only `make all` builds.
