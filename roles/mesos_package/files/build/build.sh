@@ -108,12 +108,13 @@ built_program() {
 }
 
 # Depends: from the libraries the binaries load, as dpkg-shlibdeps computes it (shlibs and
-# symbols files of the Debian packages that own them). libmesos itself is in this package.
+# symbols files of the Debian packages that own them). libmesos is in this package and has no such
+# information, hence --ignore-missing-info; a library that no file provides still fails.
 compute_depends() {
   local work=$BUILD/shlibdeps
   rm -rf "$work" && mkdir -p "$work/debian"
   printf 'Source: mesos\n\nPackage: mesos\nArchitecture: any\n' >"$work/debian/control"
-  (cd "$work" && dpkg-shlibdeps -O -l"$ROOT$PREFIX/lib" \
+  (cd "$work" && dpkg-shlibdeps -O --ignore-missing-info -l"$ROOT$PREFIX/lib" \
     "$ROOT$PREFIX"/sbin/* "$ROOT$PREFIX"/bin/* "$ROOT$PREFIX"/libexec/mesos/* "$ROOT$PREFIX"/lib/libmesos-*.so) |
     sed -n 's/^shlibs:Depends=//p'
 }
