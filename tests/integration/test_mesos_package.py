@@ -83,7 +83,7 @@ def test_debian12_bootstrap_and_configure_with_patches_then_rerun_changes_nothin
     second = run_playbook(PLAYBOOK, extra_vars=variables)
     assert second.rc == 0, second.output
     assert recap_changed(second.output) == 0, second.output
-    started = [result for task, result in second.results.items() if task.startswith("Start the build container")]
+    started = [result for task, result in second.results.items() if "Start the build container" in task]
     assert started and all(result.get("skipped") for result in started), second.output
 
 
@@ -100,7 +100,7 @@ def make_tarball(path, top, files):
 
 
 @pytest.mark.parametrize("case, expected", [
-    ("unknown-release", ["mesos_package_debian_release=\"buster\"", "bullseye, bookworm, trixie"]),
+    ("unknown-release", ["mesos_package_debian_release must be one of: bullseye, bookworm, trixie, got: buster"]),
     ("not-mesos-tarball", ["is not an Apache Mesos source tree", "AC_INIT([mesos]"]),
     ("not-mesos-directory", ["is not an Apache Mesos source tree", "has no src/slave/main.cpp"]),
     ("not-a-tarball", ["is not an Apache Mesos source tree", "tar cannot read it"]),
