@@ -8,6 +8,7 @@ dependencies) is cached by the hash of its Dockerfile, so only the first session
 """
 import os
 import re
+import subprocess
 import tarfile
 
 import pytest
@@ -134,3 +135,42 @@ def test_bad_input_fails_before_anything_is_built(run_playbook, package_vars, tm
     # Nothing was built: no build tree, no build container.
     assert build_dirs(variables["mesos_package_work_dir"]) == []
     assert docker_api.containers(all=True, filters={"name": name_prefix}) == []
+
+
+PROGRESS = os.path.join(REPO, "roles", "mesos_package", "files", "build", "progress.sh")
+
+
+def test_progress_shows_stage_and_files_compiled_of_total(testbed, docker_api, tmp_path, name_prefix):
+    """progress.sh, what the role prints while a build runs, on a build directory as build.sh leaves it."""
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "stage").write_text("4/5 make\n")
+    (build / "make.total").write_text("30\n")
+    # Three compiled files; link lines and compiler output are not files compiled.
+    (build / "make.log").write_text(
+        "  CXX      src/libprocess_la-clock.lo\n  CXX      src/libprocess_la-http.lo\n"
+        "In file included from ../include/process/http.hpp:1:\n  CC       src/x.lo\n  CXXLD    libprocess.la\n")
+    (build / "started").write_text("0\n")
+    container = docker_api.create_container(
+        testbed["TESTBED_IMAGE_BUSYBOX"], command=["sleep", "300"], name=name_prefix + "-build",
+        labels={TEST_LABEL: "true"})
+    try:
+        docker_api.start(container)
+
+        def progress():
+            return subprocess.run(["sh", PROGRESS, str(build), name_prefix + "-build", "5"], capture_output=True,
+                                  text=True, check=True, timeout=60).stdout.strip()
+
+        assert progress().startswith("running: stage 4/5 make: 3 of 30 files compiled (10%), ")
+        (build / "exit-status").write_text("2\n")
+        assert progress() == "failed: the build exited with status 2 in stage make"
+        (build / "exit-status").write_text("0\n")
+        (build / "stage").write_text("done package\n")
+        assert progress() == "finished: done package"
+        (build / "exit-status").unlink()
+        docker_api.remove_container(container, force=True)
+        assert progress() == ("failed: the build container %s-build stopped without finishing "
+                              "(killed? out of memory?)" % name_prefix)
+    finally:
+        if docker_api.containers(all=True, filters={"name": name_prefix}):
+            docker_api.remove_container(container, force=True, v=True)
