@@ -47,13 +47,15 @@ run_make() {
   }
 }
 
-# How many files the make stage compiles: the distinct objects of the compile lines of a dry run
-# of the same steps (recursive makes run under -n too).
+# How many files `make ARGS...` compiles: the distinct objects of the compile lines of a dry run
+# (recursive makes run under -n too; -k lists what it can where a prerequisite does not exist yet).
 count_compiles() {
-  {
-    make -n V=0 -C "$OBJ/3rdparty"
-    make -n V=0 -C "$OBJ/src" "${ALL_PROGRAMS[@]}" "${BUILT_SOURCES[@]}"
-  } 2>/dev/null | sed -n 's/^echo "  \(CXX\|CC\) *" \([^;]*\);.*/\2/p' | sort -u | wc -l
+  { make -n -k V=0 "$@" 2>/dev/null || true; } | sed -n 's/^echo "  \(CXX\|CC\) *" \([^;]*\);.*/\2/p' | sort -u | wc -l
+}
+
+# Files compiled so far: the "  CXX  <file>" lines of make.log.
+compiled_so_far() {
+  grep -cE '^  (CXX|CC) ' "$BUILD/make.log" || true
 }
 
 # The generated protobuf/gRPC sources of src/ (its BUILT_SOURCES), which only `make all` builds.
@@ -88,11 +90,16 @@ stage_configure() {
 
 stage_make() {
   ALL_PROGRAMS=("${SBIN_PROGRAMS[@]}" "${BIN_PROGRAMS[@]}" "${LIBEXEC_PROGRAMS[@]}")
-  read -r -a BUILT_SOURCES <<<"$(built_sources)"
+  local sources
+  sources=$(built_sources) || fail "cannot list the generated sources (BUILT_SOURCES) of obj/src/Makefile"
+  read -r -a BUILT_SOURCES <<<"$sources"
   : >"$BUILD/make.log"
-  count_compiles >"$BUILD/make.total"
+  # A first estimate: the sources generated from protobuf files are not there yet to be counted.
+  echo $(($(count_compiles -C "$OBJ/3rdparty") + $(count_compiles -C "$OBJ/src" "${ALL_PROGRAMS[@]}"))) >"$BUILD/make.total"
   run_make -C "$OBJ/3rdparty"
   run_make -C "$OBJ/src" "${BUILT_SOURCES[@]}"
+  # Exact from here on.
+  echo $(($(compiled_so_far) + $(count_compiles -C "$OBJ/src" "${ALL_PROGRAMS[@]}"))) >"$BUILD/make.total"
   run_make -C "$OBJ/src" "${ALL_PROGRAMS[@]}"
 }
 
