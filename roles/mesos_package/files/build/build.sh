@@ -6,7 +6,8 @@
 # /build is the build's work directory (a bind mount): src/ holds the extracted source; this script
 # writes obj/ (the out-of-tree build), root/ (the package's files), out/ (the .deb) and, for the
 # progress display on the Docker host, stage (the current stage), make.total (how many files `make`
-# compiles), make.log and exit-status. /recipe (read-only) holds this script and the patches.
+# compiles), make.log, build.log (this script's output) and exit-status. /recipe (read-only) holds
+# this script and the patches.
 # Each finished stage leaves a stamp in /build/stamps, so a re-run resumes where the last one stopped.
 #
 # Settings come from the environment (set by the role): MESOS_PACKAGE_PATCHES (space-separated
@@ -189,6 +190,8 @@ main() {
   echo "done $STOP_AFTER" >"$BUILD/stage"
 }
 
+# Everything this script says also goes to build.log, which outlives the container.
+exec > >(tee -a "$BUILD/build.log") 2>&1
 trap 'echo $? >"$BUILD/exit-status"' EXIT
 rm -f "$BUILD/exit-status"
 date +%s >"$BUILD/started"
