@@ -174,3 +174,14 @@ def test_progress_shows_stage_and_files_compiled_of_total(testbed, docker_api, t
     finally:
         if docker_api.containers(all=True, filters={"name": name_prefix}):
             docker_api.remove_container(container, force=True, v=True)
+
+
+def test_check_mode_reports_the_build_and_changes_nothing(run_playbook, package_vars, docker_api, name_prefix):
+    assert os.path.isfile(SOURCE), "the Mesos source %s is missing (set MESOS_SOURCE)" % SOURCE
+    run = run_playbook(PLAYBOOK, extra_vars=package_vars, check=True)
+    assert run.rc == 0, run.output
+    assert recap_changed(run.output) > 0, run.output
+    started = [result for task, result in run.results.items() if "Start the build container" in task]
+    assert started and all(result.get("changed") for result in started), run.output
+    assert not os.path.exists(package_vars["mesos_package_work_dir"])
+    assert docker_api.containers(all=True, filters={"name": name_prefix}) == []
