@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Benchmark: the full build of a Mesos package with playbooks/mesos_package.yml, then the package
 # installed in a fresh Debian container of the same release (`mesos-agent --version`).
 #

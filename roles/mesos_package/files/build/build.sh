@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # Builds a Mesos .deb inside the build container of one Debian release.
 #
 #   build.sh STOP_AFTER      (patch | bootstrap | configure | make | package)
