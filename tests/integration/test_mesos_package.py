@@ -13,8 +13,9 @@ import tarfile
 
 import pytest
 
-from conftest import REPO, TEST_LABEL
-
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Every container a test makes carries this label; `testbed.sh down` removes them.
+TEST_LABEL = "mesos-docker-test"
 PLAYBOOK = os.path.join(REPO, "playbooks", "mesos_package.yml")
 # The Apache Mesos source the shared Debian 12 package was built from (apache/mesos at c1b42f7).
 SOURCE = os.environ.get("MESOS_SOURCE", os.path.join(os.path.dirname(REPO), "shared", "mesos", "src", "mesos-c1b42f7.tar.xz"))
