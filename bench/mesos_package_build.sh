@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Benchmark: the full build of a Mesos package with playbooks/mesos_package.yml, then the package
+# installed in a fresh Debian container of the same release (`mesos-agent --version`).
+#
+# Not a test: it prints the build time and the package size and asserts nothing about time.
+# It takes about an hour on 2 cores at -O0 (longer at -O2) and keeps both cores busy: run it on
+# a machine nobody else is using. Uses this machine's Docker and the test bed's Debian images
+# (tests/testbed/testbed.sh up).
+#
+# Usage: bench/mesos_package_build.sh [SOURCE] [RELEASE]
+#   SOURCE   tarball URL or path (default: ../shared/mesos/src/mesos-c1b42f7.tar.xz)
+#   RELEASE  bullseye | bookworm | trixie (default: bookworm)
+# Environment: BENCH_CFLAGS (default "-O0 -g0"), BENCH_WORK_DIR (default: a fresh temporary directory,
+# so the build is never a cache hit; removed afterwards unless BENCH_KEEP=1).
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SOURCE=${1:-$REPO/../shared/mesos/src/mesos-c1b42f7.tar.xz}
+RELEASE=${2:-bookworm}
+CFLAGS=${BENCH_CFLAGS:--O0 -g0}
+case $RELEASE in
+  bullseye) NUMBER=11 ;;
+  bookworm) NUMBER=12 ;;
+  trixie) NUMBER=13 ;;
+  *) echo "unknown Debian release $RELEASE (bullseye, bookworm or trixie)" >&2; exit 2 ;;
+esac
+BASE_IMAGE=mesos-docker-testbed/debian$NUMBER:latest
+WORK_DIR=${BENCH_WORK_DIR:-$(mktemp -d /var/tmp/mesos-package-bench.XXXXXX)}
+export ANSIBLE_COLLECTIONS_PATH=$REPO/.build/collections PATH=$REPO/.venv/bin:$PATH
+# shellcheck source=scripts/lib.sh
+source "$REPO/scripts/lib.sh"
+link_collection
+
+cleanup() {
+  docker rm -f "bench-mesos-package-install-$$" >/dev/null 2>&1 || true
+  [ "${BENCH_KEEP:-0}" = 1 ] || [ -n "${BENCH_WORK_DIR:-}" ] || rm -rf "$WORK_DIR"
+}
+trap cleanup EXIT
+
+echo "source:   $SOURCE"
+echo "release:  $RELEASE ($BASE_IMAGE), CFLAGS $CFLAGS, $(nproc) cores"
+echo "work dir: $WORK_DIR"
+start=$(date +%s)
+ansible-playbook -i localhost, -c local "$REPO/playbooks/mesos_package.yml" \
+  -e "ansible_python_interpreter=$REPO/.venv/bin/python" \
+  -e "mesos_package_source=$SOURCE" -e "mesos_package_debian_release=$RELEASE" \
+  -e "mesos_package_base_image=$BASE_IMAGE" -e "mesos_package_work_dir=$WORK_DIR" \
+  -e "mesos_package_cflags='$CFLAGS'" -e "mesos_package_cxxflags='$CFLAGS -Wno-deprecated-declarations'"
+end=$(date +%s)
+
+package=$(find "$WORK_DIR/packages" -maxdepth 1 -name "mesos_*~${RELEASE}_*.deb" | head -n 1)
+[ -n "$package" ] || { echo "no package in $WORK_DIR/packages" >&2; exit 1; }
+elapsed=$((end - start))
+printf 'build time: %dm%02ds (%d s)\n' $((elapsed / 60)) $((elapsed % 60)) "$elapsed"
+printf 'package:    %s, %s bytes (%s)\n' "$(basename "$package")" "$(stat -c %s "$package")" "$(du -h "$package" | cut -f1)"
+dpkg-deb -f "$package" Version Depends 2>/dev/null || true
+
+# The package installs in a fresh container of its release (Debian's archive provides the Depends).
+docker run -d --name "bench-mesos-package-install-$$" --label mesos-docker-test=true \
+  -v "$package:/tmp/$(basename "$package"):ro" "$BASE_IMAGE" sleep infinity >/dev/null
+install_start=$(date +%s)
+docker exec "bench-mesos-package-install-$$" sh -c \
+  "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq /tmp/$(basename "$package") >/dev/null"
+echo "install:    $(($(date +%s) - install_start)) s"
+docker exec "bench-mesos-package-install-$$" mesos-agent --version
+docker exec "bench-mesos-package-install-$$" mesos-master --version
