@@ -42,23 +42,41 @@ ensure_venv() {
   link_collection
 }
 
-# The Mesos package the lab and the tests install: MESOS_PACKAGE (a path), by default the
-# newest ../shared/mesos/mesos_*.deb beside the repository. Exports MESOS_PACKAGE as an
-# absolute path; stops at once when there is none.
+# The Mesos package the lab and the tests install, in this order: MESOS_PACKAGE (a path),
+# the newest ../shared/mesos/mesos_*.deb beside the repository, the package
+# playbooks/mesos_package.yml built earlier, a package it builds now (long; needs the test
+# bed's Docker and images). find_mesos_package does the first two: 0 and MESOS_PACKAGE
+# exported (absolute) when found, 1 when there is none, 2 when MESOS_PACKAGE is set but no file.
 find_mesos_package() {
   local shared newest=""
   shared=$(cd "$REPO/.." && pwd)/shared/mesos
   if [ -n "${MESOS_PACKAGE:-}" ]; then
-    [ -f "$MESOS_PACKAGE" ] || { log "MESOS_PACKAGE=$MESOS_PACKAGE is not a file (expected a Mesos .deb)"; return 1; }
+    [ -f "$MESOS_PACKAGE" ] || { log "MESOS_PACKAGE=$MESOS_PACKAGE is not a file (expected a Mesos .deb)"; return 2; }
   else
     newest=$(ls -1 "$shared"/mesos_*.deb 2>/dev/null | sort -V | tail -n 1 || true)
     if [ -z "$newest" ]; then
-      log "no Mesos package: set MESOS_PACKAGE to a Mesos .deb, or put one at $shared/mesos_<version>_amd64.deb"
+      log "no Mesos package in MESOS_PACKAGE or at $shared/mesos_<version>_amd64.deb"
       return 1
     fi
     MESOS_PACKAGE=$newest
   fi
   MESOS_PACKAGE=$(cd "$(dirname "$MESOS_PACKAGE")" && pwd)/$(basename "$MESOS_PACKAGE")
+  export MESOS_PACKAGE
+  log "Mesos package: $MESOS_PACKAGE"
+}
+
+# ensure_mesos_package: all four steps; after testbed_up.
+ensure_mesos_package() {
+  local found=0
+  find_mesos_package || found=$?
+  [ "$found" = 0 ] && return 0
+  [ "$found" = 1 ] || return 1
+  # shellcheck source=scripts/mesos_package.sh
+  source "$REPO/scripts/mesos_package.sh"
+  MESOS_PACKAGE=$(mesos_package_built_or_build bookworm) || {
+    log "no Mesos package: set MESOS_PACKAGE to a Mesos .deb for Debian 12"
+    return 1
+  }
   export MESOS_PACKAGE
   log "Mesos package: $MESOS_PACKAGE"
 }

@@ -5,9 +5,11 @@
 # Extra arguments go to pytest (e.g. `scripts/test.sh tests/unit -k image`).
 source "$(dirname "$0")/lib.sh"
 cd "$REPO" || exit 1
-find_mesos_package
+# A MESOS_PACKAGE that is no file stops here, before anything is installed.
+find_mesos_package || [ $? = 1 ] || exit 1
 ensure_venv
 testbed_up
 trap testbed_down EXIT
+ensure_mesos_package
 # Without arguments: everything under tests/, in the order of tests/conftest.py's RUN_ORDER.
 pytest -p no:cacheprovider "$@"
