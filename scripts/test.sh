@@ -6,7 +6,11 @@
 source "$(dirname "$0")/lib.sh"
 cd "$REPO" || exit 1
 ensure_venv
-testbed_up
+# The session lists what this run's `up` starts; its `down` stops only that, so a lab that
+# scripts/lab.sh left running (its dockerd, registry and hosts) is still running afterwards.
+TESTBED_SESSION=$(mktemp "${TMPDIR:-/tmp}/mesos-docker-testbed-session.XXXXXX")
+export TESTBED_SESSION
 trap testbed_down EXIT
+testbed_up
 # Without arguments: everything under tests/, in the order of tests/conftest.py's RUN_ORDER.
 pytest -p no:cacheprovider "$@"
