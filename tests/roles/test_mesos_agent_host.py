@@ -117,6 +117,22 @@ def test_record_from_before_port_and_domain_is_no_change(agent):
     assert host.sh("readlink /var/lib/mesos/agent/meta/slaves/latest").strip() == "S-wt12-old"
 
 
+def test_growth_keeps_the_agent_id_under_additive(agent):
+    host, variables, _ = agent
+    # Whatever ID the agent runs with now (earlier tests may have pointed `latest` elsewhere): restart it cleanly.
+    host.sh("rm -f /var/lib/mesos/agent/meta/slaves/latest && systemctl restart mesos-agent && sleep 3")
+    before = host.sh("readlink /var/lib/mesos/agent/meta/slaves/latest").strip()
+    assert before
+    grown = dict(variables, mesos_agent_flags=dict(variables["mesos_agent_flags"],
+                                                    resources={"cpus": 2, "mem": 1024, "ports": ["31000-31099"]}))
+    run = host.roles(["mesos_agent"], grown)
+    assert run.rc == 0, run.output
+    assert "--reconfiguration_policy=additive accepts it" in run.output, run.output
+    assert "Announce an incompatible agent info change" not in " ".join(run.changed), run.output
+    assert host.sh("readlink /var/lib/mesos/agent/meta/slaves/latest").strip() == before
+    assert host.sh("systemctl is-active mesos-agent").strip() == "active"
+
+
 def test_port_change_is_announced_before_the_reset(agent):
     host, variables, _ = agent
     host.sh("mkdir -p /var/lib/mesos/agent/meta/slaves && ln -sfn S-wt12-old /var/lib/mesos/agent/meta/slaves/latest")
