@@ -22,7 +22,7 @@ _SET = re.compile(r"^\{(.*)\}$")
 def _ranges(text):
     out = []
     for part in filter(None, (p.strip() for p in text.split(","))):
-        low, _, high = part.partition("-")
+        low, high = (part.split("-", 1) + [""])[:2]
         out.append((int(low), int(high or low)))
     return out
 

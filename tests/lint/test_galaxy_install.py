@@ -55,7 +55,7 @@ def installed(tmp_path_factory):
     tarball = glob.glob(str(work / "mesos-docker-*.tar.gz"))
     assert len(tarball) == 1, out
     sources = [{"name": tarball[0], "type": "file"}]
-    sources += [{"name": path, "type": "dir"} for path, _ in _bundled_closure(_galaxy()["dependencies"]).values()]
+    sources += [{"name": found[0], "type": "dir"} for found in _bundled_closure(_galaxy()["dependencies"]).values()]
     (work / "requirements.yml").write_text(yaml.safe_dump({"collections": sources}))
     target = work / "collections"
     isolated = {"ANSIBLE_COLLECTIONS_PATH": str(target), "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false"}
@@ -71,7 +71,7 @@ def test_declared_dependency_range_holds_the_tested_version(dependency):
     from ansible.galaxy.dependency_resolution.versioning import meets_requirements
 
     assert dependency != "(none declared)", "galaxy.yml declares no dependencies, yet the roles use community.docker"
-    _, info = _bundled(dependency)
+    info = _bundled(dependency)[1]
     wanted = _galaxy()["dependencies"][dependency]
     assert meets_requirements(info["version"], wanted), (dependency, info["version"], wanted)
 
@@ -100,7 +100,7 @@ def test_tarball_keeps_tests_out(installed):
 
 @pytest.mark.parametrize("playbook", PLAYBOOKS)
 def test_installed_playbook_syntax_checks(installed, playbook):
-    _, target, isolated = installed
+    target, isolated = installed[1:]
     rc, out = run(["ansible-playbook", "-i", "localhost,", "--syntax-check", "mesos.docker.%s" % playbook],
                   cwd=str(target), env=isolated)
     assert rc == 0, out
@@ -109,7 +109,7 @@ def test_installed_playbook_syntax_checks(installed, playbook):
 
 @pytest.mark.parametrize("module", MODULES)
 def test_installed_module_docs_render(installed, module):
-    _, target, isolated = installed
+    target, isolated = installed[1:]
     rc, out = run(["ansible-doc", "mesos.docker.%s" % module], cwd=str(target), env=isolated)
     assert rc == 0, out
     assert "[WARNING]" not in out and "ERROR" not in out, out

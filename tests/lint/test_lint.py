@@ -77,4 +77,3 @@ def test_ansible_test_sanity(tmp_path):
     rc, out = run(["ansible-test", "sanity", "--requirements", "--python", "%d.%d" % sys.version_info[:2]],
                   cwd=str(copy), timeout=1800)
     assert rc == 0, out[-20000:]
-

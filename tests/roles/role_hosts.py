@@ -77,7 +77,7 @@ class Host:
                "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "-v", "%s-docker:/var/lib/docker" % self.name,
                "--tmpfs", "/run", "--tmpfs", "/run/lock", self.image)
         state = ""
-        for _ in range(60):
+        for _attempt in range(60):
             state = docker("exec", self.name, "systemctl", "is-system-running", check=False).stdout.strip()
             if state in ("running", "degraded"):
                 return self

@@ -37,8 +37,8 @@ def _play(tmp_path, tasks, variables=None, check=False):
 
 
 def _credentials_tasks(path, credentials):
-    return [{"name": "credentials", "ansible.builtin.import_role": {"name": "mesos.docker._common",
-                                                                   "tasks_from": "http_credentials.yml"},
+    source = {"name": "mesos.docker._common", "tasks_from": "http_credentials.yml"}
+    return [{"name": "credentials", "ansible.builtin.import_role": source,
              "vars": {"_common_http_credentials": credentials, "_common_http_principal": "wt12-ops",
                       "_common_http_credentials_path": str(path), "_common_notify": [HANDLER_TOPIC]}},
             {"name": "show", "ansible.builtin.debug": {"msg": "CHANGED={{ __common_http_credentials_changed }}"}}]
@@ -73,8 +73,8 @@ def test_writes_given_credentials(tmp_path):
 
 
 def test_preflight_names_the_callers_variables(tmp_path):
-    tasks = [{"name": "preflight", "ansible.builtin.import_role": {"name": "mesos.docker._common",
-                                                                  "tasks_from": "http_credentials_preflight.yml"},
+    source = {"name": "mesos.docker._common", "tasks_from": "http_credentials_preflight.yml"}
+    tasks = [{"name": "preflight", "ansible.builtin.import_role": source,
               "vars": {"_common_role": "wt12_role", "_common_http_credentials": [{"principal": "ops", "secret": ""}],
                        "_common_http_credentials_var": "wt12_role_http_credentials",
                        "_common_http_principal": "x", "_common_http_principal_var": "wt12_role_http_principal"}}]
@@ -85,8 +85,8 @@ def test_preflight_names_the_callers_variables(tmp_path):
 
 
 def test_apt_probe_in_check_mode(tmp_path):
-    tasks = [{"name": "probe", "ansible.builtin.import_role": {"name": "mesos.docker._common",
-                                                              "tasks_from": "apt_usable.yml"}},
+    source = {"name": "mesos.docker._common", "tasks_from": "apt_usable.yml"}
+    tasks = [{"name": "probe", "ansible.builtin.import_role": source},
              {"name": "show", "ansible.builtin.debug": {"msg": "APT={{ __common_apt_usable }}"}}]
     installed = subprocess.run(["dpkg-query", "-W", "-f=${Status}", "python3-apt"], capture_output=True,
                                text=True, check=False).stdout

@@ -78,7 +78,7 @@ def agent(systemd_host, tmp_path_factory):
 
 
 def test_package_services_masked_and_agent_owns_the_port(agent):
-    host, _, first = agent
+    host, first = agent[0], agent[2]
     assert first.rc == 0, first.output
     for unit in ("mesos-master", "mesos-slave"):
         assert host.sh("systemctl is-enabled %s.service || true" % unit).strip() == "masked", unit
@@ -92,21 +92,21 @@ def test_package_services_masked_and_agent_owns_the_port(agent):
 
 
 def test_second_run_changes_nothing(agent):
-    host, variables, _ = agent
+    host, variables = agent[:2]
     again = host.roles(["mesos_agent"], variables)
     assert again.rc == 0, again.output
     assert again.recap["changed"] == 0, "changed on the second run: %s\n%s" % (again.changed, again.output)
 
 
 def test_agent_info_records_port_and_domain(agent):
-    host, _, _ = agent
+    host = agent[0]
     record = json.loads(host.sh("cat /etc/mesos-agent/agent_info.json"))
     assert record["port"] == "5051" and record["domain"] == "", record
     assert record["resources"] == "cpus:2;mem:512;ports:[31000-31099]"
 
 
 def test_record_from_before_port_and_domain_is_no_change(agent):
-    host, variables, _ = agent
+    host, variables = agent[:2]
     record = json.loads(host.sh("cat /etc/mesos-agent/agent_info.json"))
     older = {key: record[key] for key in ("hostname", "resources", "attributes")}
     host.sh("mkdir -p /var/lib/mesos/agent/meta/slaves && ln -sfn S-wt12-old /var/lib/mesos/agent/meta/slaves/latest")
@@ -118,7 +118,7 @@ def test_record_from_before_port_and_domain_is_no_change(agent):
 
 
 def test_growth_keeps_the_agent_id_under_additive(agent):
-    host, variables, _ = agent
+    host, variables = agent[:2]
     # Whatever ID the agent runs with now (earlier tests may have pointed `latest` elsewhere): restart it cleanly.
     host.sh("rm -f /var/lib/mesos/agent/meta/slaves/latest && systemctl restart mesos-agent && sleep 3")
     before = host.sh("readlink /var/lib/mesos/agent/meta/slaves/latest").strip()
@@ -134,7 +134,7 @@ def test_growth_keeps_the_agent_id_under_additive(agent):
 
 
 def test_port_change_is_announced_before_the_reset(agent):
-    host, variables, _ = agent
+    host, variables = agent[:2]
     host.sh("mkdir -p /var/lib/mesos/agent/meta/slaves && ln -sfn S-wt12-old /var/lib/mesos/agent/meta/slaves/latest")
     moved = dict(variables, mesos_agent_port=5052)
     run = host.roles(["mesos_agent"], moved)
@@ -143,7 +143,8 @@ def test_port_change_is_announced_before_the_reset(agent):
     assert 'port: \\"5051\\" -> \\"5052\\"' in out or 'port: "5051" -> "5052"' in out, out
     assert "task container(s) running there" in out, out
     # Announced in the configure phase, before the handler that forgets the agent ID.
-    assert out.index("Announce an incompatible agent info change") < out.index("RUNNING HANDLER [mesos.docker.mesos_agent : Forget the agent ID]")
+    forget = "RUNNING HANDLER [mesos.docker.mesos_agent : Forget the agent ID]"
+    assert out.index("Announce an incompatible agent info change") < out.index(forget)
     # The old agent ID is gone (the restarted agent may have checkpointed a new one).
     assert host.sh("readlink /var/lib/mesos/agent/meta/slaves/latest || true").strip() != "S-wt12-old"
     record = json.loads(host.sh("cat /etc/mesos-agent/agent_info.json"))
