@@ -123,8 +123,8 @@ def test_growth_keeps_the_agent_id_under_additive(agent):
     host.sh("rm -f /var/lib/mesos/agent/meta/slaves/latest && systemctl restart mesos-agent && sleep 3")
     before = host.sh("readlink /var/lib/mesos/agent/meta/slaves/latest").strip()
     assert before
-    grown = dict(variables, mesos_agent_flags=dict(variables["mesos_agent_flags"],
-                                                    resources={"cpus": 2, "mem": 1024, "ports": ["31000-31099"]}))
+    grown_flags = dict(variables["mesos_agent_flags"], resources={"cpus": 2, "mem": 1024, "ports": ["31000-31099"]})
+    grown = dict(variables, mesos_agent_flags=grown_flags)
     run = host.roles(["mesos_agent"], grown)
     assert run.rc == 0, run.output
     assert "--reconfiguration_policy=additive accepts it" in run.output, run.output
