@@ -8,8 +8,12 @@ cd "$REPO" || exit 1
 # A MESOS_PACKAGE that is no file stops here, before anything is installed.
 find_mesos_package || [ $? = 1 ] || exit 1
 ensure_venv
-testbed_up
+# The session lists what this run's `up` starts; its `down` stops only that, so a lab that
+# scripts/lab.sh left running (its dockerd, registry and hosts) is still running afterwards.
+TESTBED_SESSION=$(mktemp "${TMPDIR:-/tmp}/mesos-docker-testbed-session.XXXXXX")
+export TESTBED_SESSION
 trap testbed_down EXIT
+testbed_up
 ensure_mesos_package
 # Without arguments: everything under tests/, in the order of tests/conftest.py's RUN_ORDER.
 pytest -p no:cacheprovider "$@"

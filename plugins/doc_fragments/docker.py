@@ -50,9 +50,13 @@ options:
     type: path
     aliases: [tls_client_key, key_path]
 requirements:
-  - Docker SDK for Python (C(docker)) >= 7.0
+  - Docker SDK for Python (C(docker)) >= 4.1.0
 notes:
-  - The Docker SDK is needed on the host the module runs on, not only on the controller.
+  - The Docker SDK is needed on the host the module runs on, not only on the controller. The
+    mesos.docker.docker_engine role installs the distribution's package (C(python3-docker)) on agent hosts;
+    the modules are tested with what it installs there (4.1.0 on Debian 11, 5.0.3 on Debian 12, 7.1.0 on
+    Debian 13) and with 7.2.0 on the controller. An SDK older than 7.1 needs C(requests) older than 2.32
+    (the distribution's own C(python3-requests) is).
 """
 
     # Attributes shared by all mesos.docker modules. A module whose support is partial says so in its own

@@ -5,10 +5,13 @@
 #   testbed.sh up     install what is missing, start what is not running, build what is
 #                     not cached; writes .testbed/env for the tests (idempotent)
 #   testbed.sh down   remove the containers the tests made, stop what `up` started
+#                     (with TESTBED_SESSION: only what the `up` of that session started)
 #   testbed.sh status print what is running
 #
 # `up` never starts a second dockerd: an engine that already answers is used as it is
-# (and left running by `down`). Images are tagged with a hash of their recipe, so a
+# (and left running by `down`). With TESTBED_SESSION=FILE, `up` lists in FILE what it
+# started itself and `down` stops only that: scripts/test.sh leaves the lab of scripts/lab.sh
+# (its dockerd, registry and hosts) running. Images are tagged with a hash of their recipe, so a
 # later run on the same machine finds them and builds nothing.
 set -euo pipefail
 
@@ -22,10 +25,14 @@ REGISTRY_TLS_PORT=${TESTBED_REGISTRY_TLS_PORT:-5443}
 REGISTRY_USER=mesos-test
 IMAGE_NS=mesos-docker-testbed
 # Containers made by tests carry this label; `down` removes them.
-TEST_LABEL=mesos-docker-test
+TEST_LABEL=${TESTBED_TEST_LABEL:-mesos-docker-test}
+SESSION=${TESTBED_SESSION:-}
 DEBIAN_PACKAGES=(docker.io iptables docker-registry debootstrap apache2-utils curl ca-certificates openssl)
 
 log() { printf '[testbed] %s\n' "$*" >&2; }
+# started NAME: `up` started NAME (dockerd, registry); owned NAME: `down` may stop it.
+started() { [ -z "$SESSION" ] || echo "$1" >>"$SESSION"; }
+owned() { [ -z "$SESSION" ] || grep -qx "$1" "$SESSION" 2>/dev/null; }
 die() { printf '[testbed] ERROR: %s\n' "$*" >&2; exit 1; }
 
 install_packages() {
@@ -55,6 +62,7 @@ start_dockerd() {
   log "starting dockerd"
   setsid dockerd >"$STATE/dockerd.log" 2>&1 < /dev/null &
   echo $! >"$STATE/dockerd.pid"
+  started dockerd
   local _
   for _ in $(seq 1 60); do
     docker_answers && return 0
@@ -170,6 +178,7 @@ CFG
     log "starting the registry on $REGISTRY_ADDR"
     setsid docker-registry serve "$dir/config.yml" >"$STATE/registry.log" 2>&1 < /dev/null &
     echo $! >"$STATE/registry.pid"
+    started registry
     local _
     for _ in $(seq 1 30); do
       curl -s -o /dev/null "http://$REGISTRY_ADDR/v2/" && break
@@ -226,6 +235,7 @@ start_tls_registry() {
     log "starting the TLS registry on $addr"
     setsid docker-registry serve "$dir/config-tls.yml" >"$STATE/registry-tls.log" 2>&1 < /dev/null &
     echo $! >"$STATE/registry-tls.pid"
+    started registry-tls
     local _
     for _ in $(seq 1 30); do
       curl -s -o /dev/null --cacert "$dir/tls/ca.crt" "https://$addr/v2/" && break
@@ -303,10 +313,12 @@ cmd_down() {
       echo "$ids" | xargs docker rm -f >/dev/null
     fi
   fi
-  stop_pidfile "$STATE/registry-tls.pid" "TLS registry"
-  stop_pidfile "$STATE/registry.pid" registry
-  stop_pidfile "$STATE/dockerd.pid" dockerd
-  rm -f "$STATE/env"
+  local stopped=""
+  if owned registry-tls; then stop_pidfile "$STATE/registry-tls.pid" "TLS registry"; stopped=1; fi
+  if owned registry; then stop_pidfile "$STATE/registry.pid" registry; stopped=1; fi
+  if owned dockerd; then stop_pidfile "$STATE/dockerd.pid" dockerd; stopped=1; fi
+  if [ -n "$stopped" ]; then rm -f "$STATE/env"; else log "leaving running what was up before this session"; fi
+  [ -z "$SESSION" ] || rm -f "$SESSION"
 }
 
 cmd_status() {
