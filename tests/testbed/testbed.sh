@@ -147,6 +147,25 @@ ensure_image() {
 
 random_secret() { head -c 18 /dev/urandom | base64 | tr -d '/+=' ; }
 
+# serve_registry NAME CONFIG URL [CURL_OPTION...]: a docker-registry serving CONFIG, started
+# (pid in $STATE/NAME.pid, recorded for `down`) unless URL already answers; waits for URL.
+serve_registry() {
+  local name=$1 config=$2 url=$3 _
+  shift 3
+  if curl -s -o /dev/null "$@" "$url"; then
+    log "$name already answers on $url"
+    return 0
+  fi
+  log "starting $name on $url"
+  setsid docker-registry serve "$config" >"$STATE/$name.log" 2>&1 < /dev/null &
+  echo $! >"$STATE/$name.pid"
+  started "$name"
+  for _ in $(seq 1 30); do
+    curl -s -o /dev/null "$@" "$url" && return 0
+    sleep 0.5
+  done
+}
+
 start_registry() {
   local dir=$STATE/registry
   mkdir -p "$dir/data"
@@ -172,19 +191,7 @@ auth:
     realm: mesos-docker-testbed
     path: $dir/htpasswd
 CFG
-  if curl -s -o /dev/null "http://$REGISTRY_ADDR/v2/"; then
-    log "registry already answers on $REGISTRY_ADDR"
-  else
-    log "starting the registry on $REGISTRY_ADDR"
-    setsid docker-registry serve "$dir/config.yml" >"$STATE/registry.log" 2>&1 < /dev/null &
-    echo $! >"$STATE/registry.pid"
-    started registry
-    local _
-    for _ in $(seq 1 30); do
-      curl -s -o /dev/null "http://$REGISTRY_ADDR/v2/" && break
-      sleep 0.5
-    done
-  fi
+  serve_registry registry "$dir/config.yml" "http://$REGISTRY_ADDR/v2/"
   local code
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY_ADDR/v2/")
   [ "$code" = 401 ] || die "registry on $REGISTRY_ADDR answers $code without credentials, expected 401"
@@ -229,19 +236,7 @@ start_tls_registry() {
   make_tls_certificates "$gateway"
   sed -e "s#^  addr: .*#  addr: $addr\n  tls:\n    certificate: $dir/tls/server.crt\n    key: $dir/tls/server.key#" \
     "$dir/config.yml" >"$dir/config-tls.yml"
-  if curl -s -o /dev/null --cacert "$dir/tls/ca.crt" "https://$addr/v2/"; then
-    log "TLS registry already answers on $addr"
-  else
-    log "starting the TLS registry on $addr"
-    setsid docker-registry serve "$dir/config-tls.yml" >"$STATE/registry-tls.log" 2>&1 < /dev/null &
-    echo $! >"$STATE/registry-tls.pid"
-    started registry-tls
-    local _
-    for _ in $(seq 1 30); do
-      curl -s -o /dev/null --cacert "$dir/tls/ca.crt" "https://$addr/v2/" && break
-      sleep 0.5
-    done
-  fi
+  serve_registry registry-tls "$dir/config-tls.yml" "https://$addr/v2/" --cacert "$dir/tls/ca.crt"
   code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/tls/ca.crt" -u "$REGISTRY_USER:$REGISTRY_PASSWORD" "https://$addr/v2/")
   [ "$code" = 200 ] || die "TLS registry on $addr refuses the test credentials ($code)"
   REGISTRY_TLS_ADDR=$addr
