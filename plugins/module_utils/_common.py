@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+from ansible_collections.mesos.docker.plugins.module_utils._log_follower import docker_api_client
+
 try:
     import docker
     from docker.errors import APIError, DockerException, ImageNotFound, NotFound
@@ -125,9 +127,8 @@ class DockerModule:
         # the eleventh concurrent call wait for, or discard, a connection.
         pool = max(10, int(p.get("max_workers") or 0))
         try:
-            return docker.APIClient(
-                base_url=p["docker_host"], version=p["api_version"], timeout=p["timeout"], tls=tls_config,
-                max_pool_size=pool,
+            return docker_api_client(
+                docker, pool, base_url=p["docker_host"], version=p["api_version"], timeout=p["timeout"], tls=tls_config,
             )
         except DockerException as exc:
             self.fail("Cannot connect to the Docker daemon at %s: %s" % (p["docker_host"], exc))

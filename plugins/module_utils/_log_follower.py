@@ -247,6 +247,17 @@ def catch_up(client, sandbox, container, follow=False, lock_timeout=0.0):
     return written
 
 
+def docker_api_client(docker, pool_size, **kwargs):
+    """``docker.APIClient(**kwargs)`` with a connection pool of ``pool_size`` where the SDK has one
+    (``max_pool_size``, SDK >= 4.3); older SDKs (Debian 11's 4.1.0) keep their default pool of 10."""
+    try:
+        return docker.APIClient(max_pool_size=pool_size, **kwargs)
+    except TypeError as exc:
+        if "max_pool_size" not in str(exc):
+            raise
+        return docker.APIClient(**kwargs)
+
+
 def _client(args):
     import docker
 
@@ -257,8 +268,8 @@ def _client(args):
         opts = args["tls"]
         tls = TLSConfig(client_cert=tuple(opts["client_cert"]) if opts.get("client_cert") else None,
                         ca_cert=opts.get("ca_cert"), verify=opts.get("verify"))
-    return docker.APIClient(base_url=args["base_url"], version=args.get("version"), timeout=None, tls=tls,
-                            max_pool_size=max(10, 2 * len(args["containers"])))
+    return docker_api_client(docker, max(10, 2 * len(args["containers"])),
+                             base_url=args["base_url"], version=args.get("version"), timeout=None, tls=tls)
 
 
 def follower_main(argv):

@@ -136,3 +136,24 @@ def test_an_entry_delivered_again_at_a_rotation_is_written_once(tmp_path):
     docker = FakeDocker(entries[:3] + [entries[2]] + entries[3:] + [entries[1]])
     lf.catch_up(docker, str(tmp_path), "c1")
     assert (tmp_path / "stdout").read_bytes() == b"line 0\nline 1\nline 2\nline 3\n"
+
+
+class _OldSdk(object):
+    """docker 4.1.0 (Debian 11): APIClient has no max_pool_size."""
+
+    class APIClient(object):
+        def __init__(self, base_url=None, version=None, timeout=None, tls=None):
+            self.kwargs = dict(base_url=base_url, version=version, timeout=timeout, tls=tls)
+
+
+class _NewSdk(object):
+    class APIClient(object):
+        def __init__(self, base_url=None, version=None, timeout=None, tls=None, max_pool_size=10):
+            self.kwargs = dict(base_url=base_url, max_pool_size=max_pool_size)
+
+
+def test_docker_api_client_sizes_the_pool_where_the_sdk_can_and_works_without():
+    from ansible_collections.mesos.docker.plugins.module_utils._log_follower import docker_api_client
+
+    assert docker_api_client(_NewSdk, 24, base_url="unix://x").kwargs["max_pool_size"] == 24
+    assert docker_api_client(_OldSdk, 24, base_url="unix://x").kwargs["base_url"] == "unix://x"
