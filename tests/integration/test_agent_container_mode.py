@@ -30,6 +30,7 @@ import urllib.request
 import pytest
 
 import mesos_real
+from playbook_output import changed_tasks, recap
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOK = os.path.join(REPO, "tests", "integration", "targets", "agent_container_mode", "converge.yml")
@@ -52,25 +53,6 @@ def _free_port_pair():
                     continue
                 return port
     pytest.fail("no two consecutive free ports found")
-
-
-def _recap(output):
-    """The PLAY RECAP counters of localhost as a dict, e.g. {'ok': 30, 'changed': 0, 'failed': 0}."""
-    match = re.search(r"^localhost\s*:\s*(.*)$", output, re.M)
-    assert match, "no PLAY RECAP in the output:\n" + output
-    return dict((key, int(value)) for key, value in re.findall(r"(\w+)=(\d+)", match.group(1)))
-
-
-def _changed_tasks(output):
-    """Names of the tasks that reported changed (default callback: 'changed: [localhost]' after 'TASK [...]')."""
-    changed, task = [], None
-    for line in output.splitlines():
-        header = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.*)\]", line)
-        if header:
-            task = header.group(1)
-        elif line.startswith("changed:") and task not in changed:
-            changed.append(task)
-    return changed
 
 
 def _get(url, auth=None):
@@ -260,8 +242,8 @@ def test_two_agents_in_container_mode(host):
     # Second converge: nothing changes.
     again = host.converge()
     assert again.rc == 0, again.output
-    assert _recap(again.output)["changed"] == 0, "changed on the second converge: %s\n%s" % (
-        _changed_tasks(again.output), again.output)
+    assert recap(again.output, "localhost")["changed"] == 0, "changed on the second converge: %s\n%s" % (
+        changed_tasks(again.output), again.output)
 
     api = host.docker_api
     images = set()

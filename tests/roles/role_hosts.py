@@ -3,13 +3,12 @@
 A host is started like the molecule and lab hosts (playbooks/tasks/lab_host.yml): every
 capability but SYS_RESOURCE, unconfined seccomp/apparmor, the host cgroup namespace,
 /sys/fs/cgroup writable, tmpfs on /run and /run/lock, /var/lib/docker on a volume. Its name
-starts with ``wt12-`` plus a random part and it carries the test label, so runs never collide and
+starts with ``mdt-role-`` plus a random part and it carries the test label, so runs never collide and
 ``testbed.sh down`` removes what a crashed run left. Roles run against it with ansible-playbook
 over the community.docker.docker connection.
 """
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -17,28 +16,11 @@ import uuid
 
 import pytest
 
+from playbook_output import changed_tasks, recap
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
-HOST_PREFIX = "wt12-"
-
-
-def recap(output, host):
-    """The PLAY RECAP counters of ``host``, e.g. {'ok': 30, 'changed': 0, 'failed': 0}."""
-    match = re.search(r"^%s\s*:\s*(.*)$" % re.escape(host), output, re.M)
-    assert match, "no PLAY RECAP line for %s in the output:\n%s" % (host, output)
-    return dict((key, int(value)) for key, value in re.findall(r"(\w+)=(\d+)", match.group(1)))
-
-
-def changed_tasks(output):
-    """Names of the tasks that reported changed (default callback)."""
-    changed, task = [], None
-    for line in output.splitlines():
-        header = re.match(r"^(?:TASK|RUNNING HANDLER) \[(.*)\]", line)
-        if header:
-            task = header.group(1)
-        elif line.startswith("changed:") and task not in changed:
-            changed.append(task)
-    return changed
+HOST_PREFIX = "mdt-role-"
 
 
 def ansible_env(extra=None):
