@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Apache License 2.0 (see LICENSE or https://www.apache.org/licenses/LICENSE-2.0)
 """Run one docker task through a Mesos master with the v1 scheduler HTTP API.
 
@@ -193,7 +192,7 @@ def read_sandbox(base, executor, name):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--master", required=True, help="http://host:port of the leading master")
     parser.add_argument("--agent-hostname", help="launch only on the agent with this hostname")
     parser.add_argument("--agent-id", help="launch only on the agent with this ID")

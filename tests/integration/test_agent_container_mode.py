@@ -396,7 +396,7 @@ def _assert_refused_before_any_change(host, run, variables, task, *fragments):
     message = _messages(run.results[failed[0]])
     for fragment in fragments:
         assert fragment in message, (fragment, message)
-    assert _recap(run.output)["changed"] == 0, run.output
+    assert recap(run.output, "localhost")["changed"] == 0, run.output
     assert host.existing(host.containers(variables)) == []
     for path in (host.build_dir, host.secrets_dir, host.work_dir):
         assert not os.path.exists(path), path

@@ -60,11 +60,12 @@ class Bed:
     def __init__(self, tmp_path):
         self.state = tmp_path / "state"
         self.registry = "127.0.0.1:%d" % _free_port()
+        self.registry_tls_port = str(_free_port())
         self.label = "wt12-testbed-%s" % uuid.uuid4().hex[:8]
 
     def env(self, session=None):
         env = dict(os.environ, TESTBED_STATE=str(self.state), TESTBED_REGISTRY=self.registry,
-                   TESTBED_TEST_LABEL=self.label)
+                   TESTBED_REGISTRY_TLS_PORT=self.registry_tls_port, TESTBED_TEST_LABEL=self.label)
         env.pop("TESTBED_SESSION", None)
         if session:
             env["TESTBED_SESSION"] = str(session)
@@ -97,7 +98,7 @@ def test_test_run_leaves_the_lab_running(bed, tmp_path):
     try:
         (bed.state / "dockerd.pid").write_text(str(lab_dockerd.pid))
         out = bed.run("up")
-        assert "starting the registry on %s" % bed.registry in out, out
+        assert "starting registry on http://%s/v2/" % bed.registry in out, out
         lab_registry = bed.pidfile("registry")
         assert lab_registry and _registry_code(bed.registry) == 401
 
@@ -127,7 +128,7 @@ def test_test_run_leaves_the_lab_running(bed, tmp_path):
 def test_test_run_stops_what_it_started(bed, tmp_path):
     session = tmp_path / "session"
     out = bed.run("up", session=session)
-    assert "starting the registry on %s" % bed.registry in out, out
+    assert "starting registry on http://%s/v2/" % bed.registry in out, out
     registry = bed.pidfile("registry")
     assert _registry_code(bed.registry) == 401
     bed.run("down", session=session)
