@@ -10,8 +10,10 @@ stdout and stderr from the agent's sandbox (``/files/read``).
         --image 127.0.0.1:5000/testbed/busybox --command 'echo hi'
 
 Credentials never go on the command line: the agent's and the master's HTTP credentials
-come from the environment (``MESOS_TASK_AGENT_PRINCIPAL``/``_SECRET``,
-``MESOS_TASK_MASTER_PRINCIPAL``/``_SECRET``). Prints one JSON document: the task's states,
+come from standard input (``--credentials-stdin``: ``{"agent": {"principal", "secret"},
+"master": {...}}``; what Ansible's ``command`` module passes as ``stdin`` shows nowhere) or
+from the environment (``MESOS_TASK_AGENT_PRINCIPAL``/``_SECRET``,
+``MESOS_TASK_MASTER_PRINCIPAL``/``_SECRET``; Ansible prints an ``environment:`` at -vvv). Prints one JSON document: the task's states,
 its final state and message, the agent, the container name and the sandbox's stdout.
 ``--until TASK_RUNNING`` returns once the task runs; ``--failover-timeout`` then keeps the
 framework (and its checkpointed task) alive after this process ends.
@@ -31,7 +33,14 @@ TERMINAL = {"TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_LOST", "TASK_ER
             "TASK_DROPPED", "TASK_GONE", "TASK_GONE_BY_OPERATOR", "TASK_UNREACHABLE"}
 
 
+# Credentials read from standard input (--credentials-stdin), by environment prefix.
+_STDIN_CREDENTIALS = {}
+
+
 def _auth(prefix):
+    if prefix in _STDIN_CREDENTIALS:
+        entry = _STDIN_CREDENTIALS[prefix]
+        return (entry["principal"], entry["secret"])
     principal = os.environ.get(prefix + "_PRINCIPAL")
     secret = os.environ.get(prefix + "_SECRET")
     return (principal, secret) if principal and secret else None
@@ -212,7 +221,14 @@ def main(argv=None):
     parser.add_argument("--failover-timeout", type=float, default=0)
     parser.add_argument("--until", default="", help="also stop at this state, e.g. TASK_RUNNING")
     parser.add_argument("--timeout", type=float, default=180)
+    parser.add_argument("--credentials-stdin", action="store_true",
+                        help='read {"agent": {"principal": ..., "secret": ...}, "master": {...}} from stdin')
     args = parser.parse_args(argv)
+    if args.credentials_stdin:
+        given = json.load(sys.stdin)
+        for key, prefix in (("agent", "MESOS_TASK_AGENT"), ("master", "MESOS_TASK_MASTER")):
+            if given.get(key):
+                _STDIN_CREDENTIALS[prefix] = given[key]
 
     scheduler = Scheduler(args)
     try:
