@@ -16,7 +16,10 @@ from the environment (``MESOS_TASK_AGENT_PRINCIPAL``/``_SECRET``,
 ``MESOS_TASK_MASTER_PRINCIPAL``/``_SECRET``; Ansible prints an ``environment:`` at -vvv). Prints one JSON document: the task's states,
 its final state and message, the agent, the container name and the sandbox's stdout.
 ``--until TASK_RUNNING`` returns once the task runs; ``--failover-timeout`` then keeps the
-framework (and its checkpointed task) alive after this process ends.
+framework (and its checkpointed task) alive after this process ends. ``--http-probe PORT``
+(bridge networking): once the task runs, GET ``http://<task address>:PORT/`` from this
+process, i.e. from the machine it runs on, record the answer, then kill the task; the address
+is the one the agent reports in the task's status.
 """
 
 import argparse
@@ -80,6 +83,7 @@ class Scheduler(object):
         self.launched_on = None
         self.states = []
         self.final = None
+        self.probe = None
         self.done = threading.Event()
 
     def call(self, body):
@@ -135,6 +139,10 @@ class Scheduler(object):
         if status["task_id"]["value"] != self.task_id:
             return
         self.states.append(status["state"])
+        if status["state"] == "TASK_RUNNING" and self.args.http_probe and self.probe is None:
+            self.probe = http_probe(status, self.args.http_probe, self.args.probe_timeout)
+            self.call({"type": "KILL", "kill": {"task_id": status["task_id"], "agent_id": status["agent_id"]}})
+            return
         if status["state"] in TERMINAL or status["state"] == self.args.until:
             self.final = status
             self.done.set()
@@ -170,6 +178,33 @@ class Scheduler(object):
         if self.final is None:
             raise RuntimeError("task %s: no final state within %ss (states %s)" % (
                 self.task_id, self.args.timeout, self.states))
+
+
+def task_addresses(status):
+    """The IP addresses the agent reports for the task's container (docker bridge: the container's)."""
+    found = []
+    for network in status.get("container_status", {}).get("network_infos", []):
+        found.extend(entry["ip_address"] for entry in network.get("ip_addresses", []) if entry.get("ip_address"))
+    return found
+
+
+def http_probe(status, port, timeout):
+    """GET http://<task address>:<port>/ from here until it answers 200 or ``timeout`` seconds pass."""
+    addresses = task_addresses(status)
+    if not addresses:
+        return {"address": None, "error": "the agent reported no address for the task"}
+    url = "http://%s:%d/" % (addresses[0], port)
+    deadline, error = time.time() + timeout, None
+    while time.time() < deadline:
+        try:
+            response = requests.get(url, timeout=3)
+            if response.status_code == 200:
+                return {"address": addresses[0], "url": url, "answer": response.text.strip()}
+            error = "HTTP %s" % response.status_code
+        except requests.RequestException as exc:
+            error = str(exc)
+        time.sleep(1)
+    return {"address": addresses[0], "url": url, "error": "no answer within %ss: %s" % (timeout, error)}
 
 
 def executor_of(state, framework_id, task_id):
@@ -220,6 +255,9 @@ def main(argv=None):
     parser.add_argument("--checkpoint", action="store_true")
     parser.add_argument("--failover-timeout", type=float, default=0)
     parser.add_argument("--until", default="", help="also stop at this state, e.g. TASK_RUNNING")
+    parser.add_argument("--http-probe", type=int, metavar="PORT",
+                        help="once running, GET http://<task address>:PORT/ from here, then kill the task")
+    parser.add_argument("--probe-timeout", type=float, default=60)
     parser.add_argument("--timeout", type=float, default=180)
     parser.add_argument("--credentials-stdin", action="store_true",
                         help='read {"agent": {"principal": ..., "secret": ...}, "master": {...}} from stdin')
@@ -242,6 +280,8 @@ def main(argv=None):
               "agent_id": offer["agent_id"]["value"], "hostname": offer["hostname"],
               "states": scheduler.states, "state": final["state"], "message": final.get("message", ""),
               "reason": final.get("reason", "")}
+    if scheduler.probe is not None:
+        result["http_probe"] = scheduler.probe
     address = args.agent_address or offer["hostname"]
     base = "http://" + (address if ":" in address else address + ":5051")
     state = requests.get(base + "/state", auth=_auth("MESOS_TASK_AGENT"), timeout=30)
