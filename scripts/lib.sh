@@ -83,3 +83,29 @@ ensure_mesos_package() {
 
 testbed_up() { "$REPO/tests/testbed/testbed.sh" up; }
 testbed_down() { "$REPO/tests/testbed/testbed.sh" down || true; }
+
+# scripts/test.sh without arguments: pytest in two lanes at once, the tests marked real_mesos in
+# the background (their output to .build/test-real-mesos.log, printed when both lanes have ended)
+# and the others in the foreground. Returns 0 when both lanes pass.
+REAL_MESOS_LANE_PID=""
+pytest_in_two_lanes() {
+  local log_file=$REPO/.build/test-real-mesos.log rest=0 real_mesos=0
+  mkdir -p "$REPO/.build"
+  log "tests with real Mesos run beside the others; their output: $log_file (printed at the end)"
+  pytest -p no:cacheprovider --durations=10 -m real_mesos >"$log_file" 2>&1 &
+  REAL_MESOS_LANE_PID=$!
+  pytest -p no:cacheprovider --durations=10 -m "not real_mesos" || rest=$?
+  wait "$REAL_MESOS_LANE_PID" || real_mesos=$?
+  REAL_MESOS_LANE_PID=""
+  log "the real-Mesos lane (pytest -m real_mesos):"
+  cat "$log_file"
+  log "exit status: real-Mesos lane $real_mesos, the other lane $rest"
+  [ "$rest" = 0 ] && [ "$real_mesos" = 0 ]
+}
+
+# For an EXIT trap: stops the background lane of a run that was interrupted.
+stop_test_lanes() {
+  if [ -n "$REAL_MESOS_LANE_PID" ]; then
+    kill "$REAL_MESOS_LANE_PID" 2>/dev/null || true
+  fi
+}

@@ -32,6 +32,8 @@ import pytest
 import mesos_real
 from playbook_output import changed_tasks, recap
 
+pytestmark = pytest.mark.real_mesos
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOK = os.path.join(REPO, "tests", "integration", "targets", "agent_container_mode", "converge.yml")
 AGENTS = ("a", "b")

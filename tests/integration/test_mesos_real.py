@@ -24,6 +24,8 @@ import requests
 
 from conftest import REPO, TEST_LABEL, mesos_package_path, run_ansible_playbook
 
+pytestmark = pytest.mark.real_mesos
+
 MASTER = "mdt-real-master"
 AGENT = "mdt-real-agent"
 TASK_TOOL = os.path.join(REPO, "lab", "mesos_task.py")

@@ -5,6 +5,9 @@
 show in its output. verify.yml checks the agents' HTTP authentication, audits the host for the
 secrets, and shows the audit catches an agent whose authentication is opted out.
 """
+import pytest
+
+pytestmark = pytest.mark.real_mesos
 
 
 def test_molecule_dind_scenario(run_audited_scenario):

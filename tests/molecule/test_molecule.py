@@ -8,6 +8,9 @@ agent HTTP secret; plain or base64) may show in its output. verify.yml audits th
 themselves (files, processes, journal, docker inspect, unauthenticated agent endpoints)
 and shows the audit catches an agent whose HTTP authentication is opted out.
 """
+import pytest
+
+pytestmark = pytest.mark.real_mesos
 
 
 def test_molecule_default(run_audited_scenario):
