@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: the full build of a Mesos package with playbooks/mesos_package.yml, then the package
-# installed in a fresh Debian container of the same release (`mesos-agent --version`) and, for
+# installed in a fresh Debian container of the same release, where its master and agent start and the
+# agent registers (Mesos containerizer, POSIX isolation) and, for
 # bookworm, a master and an agent from that package (fresh Debian 12 systemd containers, provisioned
 # by playbooks/site.yml) that register and run docker tasks: tests/integration/test_mesos_real.py
 # with MESOS_PACKAGE set to the package just built (BENCH_SKIP_CLUSTER=1 leaves that out).
@@ -67,6 +68,28 @@ docker exec "bench-mesos-package-install-$$" sh -c \
 echo "install:    $(($(date +%s) - install_start)) s"
 docker exec "bench-mesos-package-install-$$" mesos-agent --version
 docker exec "bench-mesos-package-install-$$" mesos-master --version
+
+# The package's master and agent start in that container and the agent registers (the Mesos
+# containerizer with POSIX isolation: no Docker or systemd in a plain container).
+docker exec -d "bench-mesos-package-install-$$" sh -c 'ip=$(hostname -i | cut -d" " -f1);
+  exec mesos-master --ip=$ip --work_dir=/var/lib/mesos/master --registry=in_memory >/tmp/master.log 2>&1'
+docker exec -d "bench-mesos-package-install-$$" sh -c 'ip=$(hostname -i | cut -d" " -f1);
+  exec mesos-agent --master=$ip:5050 --ip=$ip --work_dir=/var/lib/mesos/agent --launcher=posix \
+    --no-systemd_enable_support --containerizers=mesos --isolation=posix/cpu,posix/mem >/tmp/agent.log 2>&1'
+address=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "bench-mesos-package-install-$$")
+registered=""
+for _ in $(seq 1 60); do
+  registered=$(curl -s "http://$address:5050/master/slaves" | python3 -c \
+    'import json, sys; print(" ".join(a["id"] for a in json.load(sys.stdin)["slaves"] if a["active"]))' 2>/dev/null) || true
+  [ -n "$registered" ] && break
+  sleep 2
+done
+if [ -z "$registered" ]; then
+  docker exec "bench-mesos-package-install-$$" tail -n 20 /tmp/master.log /tmp/agent.log >&2
+  echo "the agent of the package did not register with its master" >&2
+  exit 1
+fi
+echo "agent:      started and registered with a master of the same package ($registered)"
 
 # A master and an agent from the package just built register and run docker tasks through the
 # master (the real-Mesos integration tests, pointed at this package). The package is for Debian 12
