@@ -36,6 +36,15 @@ def wait_for(what, probe, timeout=90, interval=1):
         time.sleep(interval)
 
 
+def container_id(task):
+    """The Mesos container ID of a task, from the master's record of its status updates."""
+    for status in task.get("statuses", []):
+        value = status.get("container_status", {}).get("container_id", {}).get("value")
+        if value:
+            return value
+    pytest.fail("the master reports no container ID for task %s: %s" % (task.get("name"), task))
+
+
 class Master:
     """A real mesos-master in a container; ``address`` is ``ip:5050`` on ``network``."""
 

@@ -296,15 +296,6 @@ def test_two_agents_in_container_mode(host):
     assert ["slave(1)@%s:%d" % (host.ip, host.port + index) for index in range(2)] == pids, agents
 
 
-def _container_id(task):
-    """The Mesos container ID of a task, from the master's record of its status updates."""
-    for status in task.get("statuses", []):
-        value = status.get("container_status", {}).get("container_id", {}).get("value")
-        if value:
-            return value
-    pytest.fail("the master reports no container ID for task %s: %s" % (task.get("name"), task))
-
-
 def _started(api, name):
     info = api.inspect_container(name)
     return info["State"]["Running"], info["State"]["StartedAt"]
@@ -320,7 +311,7 @@ def test_docker_task_through_the_master_runs_its_executor_from_docker_mesos_imag
                                  resources="cpus:0.1;mem:32;ports:[21000-21000]")
     assert "TASK_FINISHED" in output, output
     task = host.master.wait_for_task(name, ["TASK_FINISHED"])
-    container_id = _container_id(task)
+    container_id = mesos_real.container_id(task)
 
     api = host.docker_api
     agent_image = api.inspect_container(host.prefix + "a")["Config"]["Image"]
@@ -351,7 +342,7 @@ def test_checkpointed_task_survives_agent_container_restart_and_recover(host, ru
     host.master.start(name, host.testbed_busybox, "sleep 600", checkpoint=True,
                       resources="cpus:0.1;mem:32;ports:[21001-21001]")
     task = host.master.wait_for_task(name, ["TASK_RUNNING"])
-    container_id = _container_id(task)
+    container_id = mesos_real.container_id(task)
     api = host.docker_api
     containers = ["mesos-%s" % container_id, "mesos-%s.executor" % container_id]
     before = dict((c, _started(api, c)) for c in containers)

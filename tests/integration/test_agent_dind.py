@@ -126,7 +126,7 @@ class Lab:
         assert self.busybox in self.inner(agent, "docker", "images", "--format", "{{.Repository}}:{{.Tag}}")
 
     def task_address(self, agent, task):
-        container = "mesos-%s" % _container_id(task)
+        container = "mesos-%s" % mesos_real.container_id(task)
         return self.inner(agent, "docker", "inspect", "-f",
                           "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container).strip()
 
@@ -148,14 +148,6 @@ class Lab:
                 pass
         self.master.remove()
         self.api.remove_network(self.network)
-
-
-def _container_id(task):
-    for status in task.get("statuses", []):
-        value = status.get("container_status", {}).get("container_id", {}).get("value")
-        if value:
-            return value
-    pytest.fail("the master reports no container ID for task %s: %s" % (task.get("name"), task))
 
 
 @pytest.fixture
@@ -205,7 +197,7 @@ def test_bridged_dind_tasks_answer_from_the_host_and_end_with_their_agent(lab):
     lost = lab.master.wait_for_task(token_a, ["TASK_LOST", "TASK_KILLED", "TASK_FAILED", "TASK_GONE"], timeout=120)
     assert lost["state"] in ("TASK_LOST", "TASK_KILLED"), lost
     assert _http("http://%s:8080/" % addresses["a"]) is None
-    container_a = "mesos-%s" % _container_id(tasks["a"])
+    container_a = "mesos-%s" % mesos_real.container_id(tasks["a"])
     assert lab.api.containers(all=True, filters={"name": container_a}) == []
     assert lab.master.task_state("task-b-" + lab.prefix) == "TASK_RUNNING"
     assert _http("http://%s:8080/" % addresses["b"]) == "task-b-" + lab.prefix
