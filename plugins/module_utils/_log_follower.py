@@ -21,6 +21,16 @@ later module run *catches up* the same way without following. Rules:
 * Entries come in time order; one older than the last written, or the very entry just written, is a
   repeat (``docker logs --follow`` of the json-file driver delivers the entry at the rotation point
   again, observed with Docker 20.10) and is skipped.
+* Nothing the engine rotates away unread. Mesos's executor runs ``docker run`` attached, and an attached
+  client that does not read holds the container's writes back. The detached follower does the same: it
+  attaches to the container *before* the module starts it and reads (and drops) the attached output
+  only while the sandbox files lag at most :data:`WINDOW` bytes behind it, so however slow the writer
+  is, the engine never holds more unread output than that, far below what its rotation keeps
+  (``max-file`` - 1 files of ``max-size``). A follower started for a running container (its
+  predecessor died) holds back from then on; what was written while no follower ran is appended when
+  the engine still has it. When the follower stops appending (the container stopped, the sandbox is
+  not writable), it lets go: a task is never blocked by a follower that does not write.
+* Each entry is written as it arrives (unbuffered): the sandbox shows a line as soon as the engine has it.
 * Bounded memory: one log entry (at most 16 KiB from the json-file driver) at a time.
 
 This file imports only the standard library and the Docker SDK, because the detached follower runs
@@ -36,6 +46,7 @@ import errno
 import fcntl
 import json
 import os
+import struct
 import sys
 import threading
 import time
@@ -45,6 +56,8 @@ LOCK_FILE = ".mesos-docker-logs.lock"
 STATE_FILE = ".mesos-docker-logs.json"
 MARKER = "mesos-docker-log-follower"
 SAVE_INTERVAL = 1.0
+WINDOW = 4 * 1024 * 1024
+START_TIMEOUT = 300.0
 
 
 _SECONDS_CACHE = {}
@@ -138,10 +151,9 @@ class SandboxLog:
             state = dict(container=self.container)
             for stream in STREAMS:
                 size = self._size(stream)
-                state[stream] = dict(ts=0, count=0, size=0 if legacy else size, unrecorded=size if legacy else 0)
+                state[stream] = dict(ts=0, count=0, size=0 if legacy else size)
         for stream in STREAMS:
-            record = state.setdefault(stream, dict(ts=0, count=0, size=0))
-            record.setdefault("unrecorded", 0)
+            state.setdefault(stream, dict(ts=0, count=0, size=0))
         self.state = state
         self._dirty = False
         self._saved = time.monotonic()
@@ -167,16 +179,17 @@ class SandboxLog:
         ts = self.state[stream]["ts"]
         return ts // 1000000000 if ts else None
 
-    def append(self, stream, entries):
-        """Append the new entries of ``entries`` (``--timestamps`` chunks, oldest first). Returns bytes written."""
+    def append(self, stream, entries, on_entry=None):
+        """Append the new entries of ``entries`` (``--timestamps`` chunks, oldest first). Returns bytes written.
+
+        ``on_entry(size)`` is called after each new entry is on its way to the file."""
         record = self.state[stream]
-        skip_bytes = max(0, self._size(stream) - record["size"]) if record["ts"] else record.pop("unrecorded", 0)
-        record["unrecorded"] = 0
+        skip_bytes = max(0, self._size(stream) - record["size"])  # written after the record, before a crash
         resume_ts, resume_count = record["ts"], record["count"]
         seen_at_ts = 0
         written = 0
         last = None  # (ts, data) of the last entry taken in this call
-        with open(self._path(stream), "ab") as out:
+        with open(self._path(stream), "ab", buffering=0) as out:
             self._outputs[stream] = out
             for chunk in entries:
                 ts, data = split_entry(chunk)
@@ -195,6 +208,8 @@ class SandboxLog:
                 if data:
                     out.write(data)
                     written += len(data)
+                if on_entry is not None:
+                    on_entry(len(last[1]))
                 with self._state_lock:
                     if ts == record["ts"]:
                         record["count"] += 1
@@ -217,6 +232,28 @@ def docker_entries(client, container, stream, since=None, follow=False):
     return client.logs(container, **kwargs)
 
 
+def append_streams(client, log, follow=False, on_entry=None):
+    """Append what is new in both streams of ``log``'s container (held by the caller); bytes written per stream."""
+    written = {}
+    errors = []
+
+    def run(stream):
+        try:
+            entries = docker_entries(client, log.container, stream, log.since(stream), follow)
+            written[stream] = log.append(stream, entries, on_entry)
+        except Exception as exc:  # pylint: disable=broad-except  # reported to the caller
+            errors.append("%s: %s" % (stream, exc))
+
+    threads = [threading.Thread(target=run, args=(stream,)) for stream in STREAMS]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise IOError("appending the logs of %s to %s failed: %s" % (log.container, log.sandbox, "; ".join(errors)))
+    return written
+
+
 def catch_up(client, sandbox, container, follow=False, lock_timeout=0.0):
     """Append what is new in both streams; ``follow`` keeps going until the container stops.
 
@@ -225,26 +262,128 @@ def catch_up(client, sandbox, container, follow=False, lock_timeout=0.0):
     log = SandboxLog(sandbox, container)
     if not log.acquire(timeout=lock_timeout):
         return None
-    written = {}
-    errors = []
     try:
-        def run(stream):
-            try:
-                entries = docker_entries(client, container, stream, log.since(stream), follow)
-                written[stream] = log.append(stream, entries)
-            except Exception as exc:  # pylint: disable=broad-except  # reported to the caller
-                errors.append("%s: %s" % (stream, exc))
-
-        threads = [threading.Thread(target=run, args=(stream,)) for stream in STREAMS]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        return append_streams(client, log, follow)
     finally:
         log.release()
-    if errors:
-        raise IOError("appending the logs of %s to %s failed: %s" % (container, sandbox, "; ".join(errors)))
-    return written
+
+
+class OutputGate:
+    """Holds a container's output back while the sandbox files lag behind it, as an attached ``docker run`` does.
+
+    :meth:`run` reads the container's attached (multiplexed) output and drops it, but reads a frame
+    only while fewer than ``window`` bytes were read beyond what :meth:`appended` was told; an unread
+    attach stream blocks the container's writes in the engine. :meth:`open` stops holding back.
+    """
+
+    def __init__(self, window=WINDOW):
+        self.window = window
+        self.read = 0
+        self.appended_total = 0
+        self._open = False
+        self._cond = threading.Condition()
+
+    def appended(self, size):
+        with self._cond:
+            self.appended_total += size
+            self._cond.notify_all()
+
+    def open(self):
+        with self._cond:
+            self._open = True
+            self._cond.notify_all()
+
+    def _wait_for_room(self):
+        with self._cond:
+            while not self._open and self.read - self.appended_total >= self.window:
+                self._cond.wait(1.0)
+
+    def run(self, sock):
+        """Until the attach stream ends: 8-byte frame headers (stream, 0, 0, 0, big-endian size), then data."""
+        try:
+            while True:
+                header = _recv_exactly(sock, 8)
+                if len(header) < 8:
+                    return
+                left = struct.unpack(">I", header[4:8])[0]
+                self._wait_for_room()
+                while left:
+                    chunk = sock.recv(min(left, 65536))
+                    if not chunk:
+                        return
+                    left -= len(chunk)
+                    with self._cond:
+                        self.read += len(chunk)
+        except (IOError, OSError, ValueError):
+            return  # the stream was closed: nothing is held back any more
+
+
+def _recv_exactly(sock, size):
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+class Follower:
+    """The detached follower of one container: takes the sandbox, attaches, then appends until the container stops."""
+
+    def __init__(self, client, sandbox, container, window=WINDOW):
+        self.client = client
+        self.log = SandboxLog(sandbox, container)
+        self.gate = OutputGate(window)
+        self.sock = None
+        self.status = "busy"
+
+    def attach(self):
+        """Take the sandbox's writer lock and attach to the container; ``status``: attached, unattached or busy."""
+        if not self.log.acquire():
+            return self.status
+        try:
+            sock = self.client.attach_socket(self.log.container, params=dict(stdout=1, stderr=1, stream=1))
+            self.sock = getattr(sock, "_sock", sock)
+            self.status = "attached"
+        except Exception:  # pylint: disable=broad-except  # follows without holding back
+            self.status = "unattached"
+        return self.status
+
+    def _wait_until_started(self):
+        """False when the container was removed or is still not started after :data:`START_TIMEOUT` seconds."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                status = (self.client.inspect_container(self.log.container).get("State") or {}).get("Status")
+            except Exception:  # pylint: disable=broad-except  # removed (a start that failed)
+                return False
+            if status != "created":
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.1)
+
+    def run(self):
+        if self.status == "busy":
+            return
+        gate = None
+        if self.sock is not None:
+            gate = threading.Thread(target=self.gate.run, args=(self.sock,))
+            gate.daemon = True
+            gate.start()
+        try:
+            if self._wait_until_started():
+                append_streams(self.client, self.log, follow=True, on_entry=self.gate.appended)
+        finally:
+            self.gate.open()
+            self.log.release()
+            if self.sock is not None:
+                try:
+                    self.sock.shutdown(2)  # detach: never hold back a container nobody appends for
+                except (IOError, OSError):
+                    pass
+                self.sock.close()
 
 
 def docker_api_client(docker, pool_size, **kwargs):
@@ -273,17 +412,29 @@ def _client(args):
 
 
 def follower_main(argv):
-    """Entry point of the detached follower: ``<marker + ids> <json args>``; follows every container given."""
+    """Entry point of the detached follower: ``<marker + ids> <json args>``; follows every container given.
+
+    Once every container is attached, it reports ``<status> <id>`` per container on its standard output
+    (the module starts the containers after reading it) and closes that output."""
     args = json.loads(argv[2])
     client = _client(args)
+    followers = [Follower(client, item["sandbox"], item["id"]) for item in args["containers"]]
+    report = "".join("%s %s\n" % (follower.attach(), follower.log.container) for follower in followers)
+    try:
+        os.write(1, report.encode("ascii"))
+    except OSError:
+        pass  # the module is gone: follow anyway
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
 
-    def follow(item):
+    def follow(follower):
         try:
-            catch_up(client, item["sandbox"], item["id"], follow=True, lock_timeout=0.0)
+            follower.run()
         except Exception:  # pylint: disable=broad-except  # detached: nobody to tell; the next module run catches up
             pass
 
-    threads = [threading.Thread(target=follow, args=(item,)) for item in args["containers"]]
+    threads = [threading.Thread(target=follow, args=(follower,)) for follower in followers]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -21,8 +21,10 @@ __metaclass__ = type
 import json
 import os
 import posixpath
+import select
 import sys
 import threading
+import time
 
 from ansible_collections.mesos.docker.plugins.module_utils._common import (
     NotFound,
@@ -76,8 +78,9 @@ def fetch_into(sandbox, uris, timeout, check_mode):
         raise TaskError("fetching into %s failed: %s" % (sandbox, exc))
 
 
-def spawn_detached(argv):
-    """Start ``argv`` in its own session with stdio on /dev/null; returns its PID (it outlives the module)."""
+def spawn_detached(argv, stdout=None):
+    """Start ``argv`` in its own session with stdio on /dev/null (stdout on the descriptor ``stdout`` when given);
+    returns its PID (it outlives the module)."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         try:
@@ -87,13 +90,36 @@ def spawn_detached(argv):
             os.chdir("/")
             null = os.open(os.devnull, os.O_RDWR)
             for fd in (0, 1, 2):
-                os.dup2(null, fd)
+                os.dup2(stdout if fd == 1 and stdout is not None else null, fd)
             os.closerange(3, 65536)
             os.execv(argv[0], argv)
         finally:
             os._exit(127)
     os.waitpid(pid, 0)
     return pid
+
+
+def read_report(fd, lines, timeout):
+    """Up to ``lines`` lines from the pipe ``fd`` within ``timeout`` seconds (fewer when it closes first)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while data.count(b"\n") < lines:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode("ascii", "replace").splitlines()
+
+
+def _report_status(report, task):
+    for line in report:
+        status, _sep, container = line.partition(" ")
+        if container == task.inspect["Id"]:
+            return {"busy": "another writer holds the sandbox", "unattached": "the engine refused"}.get(status, status)
+    return "no report"
 
 
 class Task:
@@ -107,8 +133,9 @@ class Task:
         self.built = None
         self.inspect = None
         self.result = dict(changed=False, actions=[])
-        self.launched = False
+        self.start_pending = False  # created; started once its log follower is attached
         self.sandbox_mount = None
+        self.created_here = False
 
     @property
     def state(self):
@@ -248,9 +275,12 @@ class TaskRunner:
                          % (task.name, self._sandbox_of(task), self.p["timeout"]))
 
     def start_followers(self, tasks):
-        """One detached follower process for all the given (running) containers."""
+        """One detached follower process for all the given containers (running, or created and not yet started).
+
+        Returns the IDs of the containers it attached to: their output is held back while it lags (see
+        ``_log_follower``), so they are started only now. Waits at most ``timeout`` seconds for its report."""
         if not tasks or self.check_mode or not self.p["log_follow"]:
-            return
+            return set()
         p = self.p
         args = dict(base_url=p["docker_host"], version=self.client.api_version,
                     containers=[dict(id=t.inspect["Id"], sandbox=self._sandbox_of(t)) for t in tasks])
@@ -258,10 +288,37 @@ class TaskRunner:
             args["tls"] = dict(client_cert=[p["client_cert"], p["client_key"]] if p["client_cert"] else None,
                                ca_cert=p["ca_path"], verify=p["validate_certs"])
         marker = MARKER + " " + " ".join(t.inspect["Id"] for t in tasks)
+        report_read, report_write = os.pipe()
         try:
-            spawn_detached([sys.executable, "-c", follower_source(), marker, json.dumps(args)])
+            try:
+                spawn_detached([sys.executable, "-c", follower_source(), marker, json.dumps(args)], stdout=report_write)
+            finally:
+                os.close(report_write)
+            report = read_report(report_read, len(tasks), float(p["timeout"]))
         except OSError as exc:
             self.dm.warn("Could not start the log follower: %s; stdout/stderr are appended by later runs" % exc)
+            return set()
+        finally:
+            os.close(report_read)
+        attached = set(line.split(" ", 1)[1] for line in report if line.startswith("attached "))
+        for task in tasks:
+            if task.inspect["Id"] not in attached:
+                self.dm.warn("%s: the log follower could not attach (%s): the output is appended, but not held "
+                             "back while the sandbox files lag behind" % (task.name, _report_status(report, task)))
+        return attached
+
+    def start_pending(self, task):
+        """Start a container created (or found created) in the first phase; one launched here is removed if that fails."""
+        if not task.start_pending:
+            return
+        try:
+            self.client.start(task.inspect["Id"])
+        except Exception:
+            if task.created_here:
+                self.client.remove_container(task.inspect["Id"], v=True, force=True)
+            raise
+        task.start_pending = False
+        task.inspect = self._inspect(task.inspect["Id"])
 
     # ---- the states ----------------------------------------------------------------------------
 
@@ -313,22 +370,16 @@ class TaskRunner:
         r["image"] = dict(image, credentials=source if config is not None else "none (anonymous)")
         if image.get("changed"):
             r["actions"].append(("would pull " if self.check_mode else "pulled ") + task.p["image"])
-        r["actions"].append("created")
+        r["actions"].extend(["created", "started"])
         if self.check_mode:
-            r["actions"].append("started")
             r.update(status="absent", id=None)
             return
         create = dict(task.built["create"])
         create["host_config"] = self.client.create_host_config(**task.built["host_config"])
         created = self.client.create_container(**create)
-        try:
-            self.client.start(created["Id"])
-        except Exception:
-            self.client.remove_container(created["Id"], v=True, force=True)
-            raise
-        r["actions"].append("started")
         task.inspect = self._inspect(created["Id"])
-        task.launched = True
+        task.start_pending = True
+        task.created_here = True
 
     def do_started(self, task):
         r = task.result
@@ -358,9 +409,7 @@ class TaskRunner:
             r["changed"] = True
             r["actions"].append("started")
             if not self.check_mode:
-                self.client.start(task.inspect["Id"])
-                task.inspect = self._inspect(task.inspect["Id"])
-                task.launched = True
+                task.start_pending = True
 
     def finish_started(self, task):
         """After launch: wait for the exit when asked, then the logs."""
@@ -472,6 +521,7 @@ class TaskRunner:
         workers = self.p["max_workers"]
         parallel_map(lambda task: self._guarded(task, self.act), self.tasks, workers)
         self.start_followers([t for t in self.tasks if self._needs_follower(t)])
+        parallel_map(lambda task: self._guarded(task, self.start_pending), self.tasks, workers)
         parallel_map(lambda task: self._guarded(task, self.conclude), self.tasks, workers)
         for task in self.tasks:
             for warning in (task.built or {}).get("warnings") or []:
@@ -507,7 +557,7 @@ class TaskRunner:
         """Running and no follower writes its sandbox (a launch, or one whose follower died)."""
         if self.check_mode or task.state != "started" or task.result.get("failed"):
             return False
-        if not task.running or not self._sandbox_of(task):
+        if not (task.running or task.start_pending) or not self._sandbox_of(task):
             return False
         try:
             return self.append_logs(task)  # False: a follower holds the sandbox

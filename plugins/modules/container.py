@@ -53,14 +53,18 @@ description:
     O(volumes) are bound too."
   - "B(Logs are append-only), as Mesos's: the container's stdout and stderr are appended to C(<sandbox>/stdout) and
     C(<sandbox>/stderr), which only ever grow. Mesos's docker executor follows C(docker run)'s output for the
-    container's whole life; a module exits, so after starting a container it leaves a detached log follower (one
-    process per call, a thread per stream, C(docker logs --follow --timestamps)) that appends to both files and ends
-    when the container stops (O(log_follow)). Every later run of the module, O(wait), V(stopped) and V(absent)
+    container's whole life; a module exits, so it leaves a detached log follower (one process per call, a thread
+    per stream, C(docker logs --follow --timestamps)) that appends to both files, each line as it comes, and ends
+    when the container stops (O(log_follow)). Like an attached C(docker run), the follower attaches to the container
+    before the module starts it and holds the container's writes back while the sandbox files lag more than 4 MiB
+    behind (plus the engine's pipes, about 1 MiB), so the engine's log rotation never drops a line a follower has
+    not written, however slow it is, as long as the rotation keeps more than that (C(max-size) times
+    C(max-file) - 1 of at least 8 MiB; the C(docker_engine) role's 3 x 10 MB keep 20 MB). Every later run of the module, O(wait), V(stopped) and V(absent)
     append whatever the follower did not write, and start a new follower for a running container whose follower is
     gone; a new writer continues exactly where the files end (C(<sandbox>/.mesos-docker-logs.json) records the
-    position, C(<sandbox>/.mesos-docker-logs.lock) is held by the one writer). The engine's log rotation
-    (C(max-size)/C(max-file)) never shrinks the sandbox files; it can only drop what no follower read in time
-    (while no follower ran). Memory stays bounded: one log entry at a time, never a whole log."
+    position, C(<sandbox>/.mesos-docker-logs.lock) is held by the one writer). Only output written while no follower
+    ran (its process was killed) can be rotated away before it is read. Memory stays bounded: one log entry at a
+    time, never a whole log."
   - "B(States.) V(started) - launched (a finished task is not restarted: Mesos never restarts a task; a container
     whose configuration differs from the requested one is stopped, removed and launched again). V(stopped) - SIGTERM,
     O(stop_timeout) seconds of grace, SIGKILL; the exited container is kept (as Mesos keeps it until

@@ -9,6 +9,7 @@ import http.server
 import io
 import json
 import os
+import signal
 import tarfile
 import threading
 import time
@@ -671,3 +672,33 @@ def test_50_mb_of_output_under_3_x_10_mb_rotation_all_reach_the_sandbox(
     assert 0 < peak_kib < 80 * 1024  # bounded: far below the 50 MB it wrote (Python + Docker SDK ~ 30 MB)
     assert run_module(MODULE, args).result["changed"] is False
     assert os.path.getsize(str(sandbox / "stdout")) == 50 * 1024 * 1024  # a re-run appends nothing
+
+
+def test_a_stalled_follower_holds_the_task_back_instead_of_losing_output(
+        run_module, docker_api, busybox, name_prefix, tmp_path, cleanup):
+    """As ``docker run`` does for Mesos's executor: output nobody has appended yet blocks the task's writes, so the
+    engine's 3 x 10 MB rotation never drops a line, however far behind the sandbox writer falls (here: stopped)."""
+    sandbox = tmp_path / "sandbox"
+    # after 2 s: 50 MiB in 10 bursts of 5 MiB, each followed by its number in $MESOS_SANDBOX/progress
+    cmd = ('sleep 2; L=$(head -c 1023 /dev/zero | tr "\\0" x); i=0; while [ $i -lt 10 ]; do i=$((i+1)); '
+           'yes "$L" | head -n 5120; echo $i > "$MESOS_SANDBOX/progress"; done')
+    args = base_args(name_prefix, sandbox, image=busybox, command=cmd,
+                     log_options={"max-size": "10m", "max-file": "3"})
+    run = run_module(MODULE, args)
+    assert run.rc == 0 and run.result["status"] == "running", run.output
+    followers = _followers_of(sandbox, wait=5)
+    assert len(followers) == 1
+    os.kill(followers[0], signal.SIGSTOP)  # the writer stalls (an overloaded controller, a slow disk ...)
+    try:
+        deadline = time.time() + 20  # unheld, the task writes its 50 MiB and exits in far less
+        while time.time() < deadline and docker_api.inspect_container(run.result["id"])["State"]["Running"]:
+            time.sleep(0.5)
+        held = docker_api.inspect_container(run.result["id"])["State"]["Running"]
+        progress = (sandbox / "progress").read_text().strip() if (sandbox / "progress").exists() else "0"
+    finally:
+        os.kill(followers[0], signal.SIGCONT)
+    assert held, "the task ran to its end while nothing appended its output"
+    assert int(progress) <= 2  # at most the follower's window (4 MiB) and the pipes ahead of the sandbox file
+    done = run_module(MODULE, dict(args, wait=True, wait_timeout=600))
+    assert done.rc == 0 and done.result["exit_code"] == 0, done.output
+    assert os.path.getsize(str(sandbox / "stdout")) == 50 * 1024 * 1024

@@ -1,6 +1,8 @@
 """The append-only sandbox log writer: never shrinks a file, continues exactly where it ends, one writer at a time."""
 import json
 import os
+import threading
+import time
 
 import pytest
 
@@ -73,6 +75,17 @@ def test_a_crash_after_writing_but_before_recording_repeats_nothing(tmp_path):
     (tmp_path / lf.STATE_FILE).write_text(json.dumps(state))
     lf.catch_up(docker, str(tmp_path), "c1")
     assert (tmp_path / "stdout").read_bytes() == b"".join(b"line %d\n" % i for i in range(6))
+
+
+def test_a_crash_before_the_first_record_repeats_nothing(tmp_path):
+    """The module catches up a container it has only created (nothing to record yet); its follower then writes
+    the first lines and dies before recording them."""
+    lf.catch_up(FakeDocker([(BASE * 10 ** 9, "stdout", b"an earlier container\n")]), str(tmp_path), "c0")
+    lf.catch_up(FakeDocker([]), str(tmp_path), "c1")
+    with open(str(tmp_path / "stdout"), "ab") as handle:
+        handle.write(b"line 0\nline 1\nli")
+    lf.catch_up(FakeDocker(lines(4)), str(tmp_path), "c1")
+    assert (tmp_path / "stdout").read_bytes() == b"an earlier container\n" + b"".join(b"line %d\n" % i for i in range(4))
 
 
 def test_entries_sharing_one_timestamp_are_counted(tmp_path):
@@ -157,3 +170,44 @@ def test_docker_api_client_sizes_the_pool_where_the_sdk_can_and_works_without():
 
     assert docker_api_client(_NewSdk, 24, base_url="unix://x").kwargs["max_pool_size"] == 24
     assert docker_api_client(_OldSdk, 24, base_url="unix://x").kwargs["base_url"] == "unix://x"
+
+
+class FramedSocket:
+    """A socket whose peer sent ``frames`` of the multiplexed attach stream, then closed."""
+
+    def __init__(self, frames):
+        self.data = b"".join(lf.struct.pack(">BxxxI", stream, len(payload)) + payload for stream, payload in frames)
+
+    def recv(self, size):
+        chunk, self.data = self.data[:size], self.data[size:]
+        return chunk
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return predicate()
+
+
+def test_the_gate_reads_at_most_a_window_beyond_what_was_appended():
+    gate = lf.OutputGate(window=3000)
+    reader = threading.Thread(target=gate.run, args=(FramedSocket([(1, b"o" * 1000), (2, b"e" * 1000)] * 5),))
+    reader.daemon = True
+    reader.start()
+    assert wait_for(lambda: gate.read == 3000)
+    time.sleep(0.2)
+    assert gate.read == 3000  # the engine holds the container's next writes back
+    gate.appended(1500)  # both streams count
+    assert wait_for(lambda: gate.read == 5000)
+    time.sleep(0.2)
+    assert gate.read == 5000
+    gate.open()  # the follower stopped appending: nothing is held back any more
+    reader.join(10)
+    assert not reader.is_alive() and gate.read == 10000
+
+
+def test_the_gate_ends_with_its_stream():
+    gate = lf.OutputGate(window=1 << 20)
+    gate.run(FramedSocket([(1, b"x" * 10)]))  # returns: the attach stream closed
+    assert gate.read == 10

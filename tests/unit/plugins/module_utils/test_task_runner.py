@@ -1,9 +1,12 @@
 """Pieces of the task state machine that need no engine: the sandbox's docker config, fetch errors, options."""
+import os
+
 import pytest
 
 from ansible_collections.mesos.docker.plugins.module_utils._container_options import container_options
 from ansible_collections.mesos.docker.plugins.module_utils._task_container import TaskSpecError, sandbox_link
-from ansible_collections.mesos.docker.plugins.module_utils._task_runner import TaskError, fetch_into, sandbox_docker_config
+from ansible_collections.mesos.docker.plugins.module_utils._task_runner import (
+    TaskError, fetch_into, read_report, sandbox_docker_config)
 
 CID = "2b1c6f3e-5b1a-4a38-9d1c-0f8e7b3c9a11"
 
@@ -47,3 +50,13 @@ def test_batch_entries_have_no_defaults_to_inherit_the_top_level():
     assert with_defaults["shell"].get("default") is None  # unset: decided by the command
     assert with_defaults["state"]["default"] == "started" and entry["state"]["default"] is None
     assert set(with_defaults) == set(entry)
+
+
+def test_the_followers_report_is_read_until_every_container_is_named_or_the_pipe_closes():
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, b"attached c1\nbusy c2\n")
+    assert read_report(read_fd, 2, 5.0) == ["attached c1", "busy c2"]
+    os.write(write_fd, b"attached c3\n")
+    os.close(write_fd)  # the follower died before naming c4
+    assert read_report(read_fd, 2, 5.0) == ["attached c3"]
+    os.close(read_fd)
