@@ -72,6 +72,8 @@ def test_debian12_bootstrap_and_configure_with_patches_then_rerun_changes_nothin
         assert "AX_CXX_COMPILE_STDCXX([14], [noext], [mandatory])" in handle.read()
     with open(os.path.join(build, "src", "include", "mesos", "csi", "v1.hpp")) as handle:
         assert "status.message()" in handle.read()
+    with open(os.path.join(build, "src", "src", "docker", "docker.cpp")) as handle:
+        assert 'json.find<JSON::Value>("Config.Entrypoint")' in handle.read()  # Docker >= 26 images
     # ... and configure succeeded with Debian's libraries in C++14 mode.
     with open(os.path.join(build, "obj", "config.status")) as handle:
         assert "--with-grpc=/usr" in handle.read()

@@ -13,6 +13,7 @@ and look at the agent, its Docker and its checkpoint:
   role's preflight refuses one.
 """
 import json
+import re
 import os
 import subprocess
 import sys
@@ -50,6 +51,18 @@ def credentials(host, path):
     return json.loads(on(host, "cat", path).stdout)["credentials"][0]
 
 
+# The hosts run the Debian release the package was built for (``mesos_<version>~<codename>_<arch>.deb``, as
+# playbooks/mesos_package.yml names it): bench/mesos_package_build.sh runs this module on each release's package.
+SYSTEMD_IMAGE_OF_RELEASE = {"bullseye": "TESTBED_IMAGE_SYSTEMD11", "bookworm": "TESTBED_IMAGE_SYSTEMD12",
+                            "trixie": "TESTBED_IMAGE_SYSTEMD13"}
+
+
+def host_image(testbed, package):
+    """The test bed's systemd image of the package's Debian release; Debian 12 when its name names none."""
+    release = re.search(r"~(bullseye|bookworm|trixie)_[^_]+\.deb$", os.path.basename(package))
+    return testbed[SYSTEMD_IMAGE_OF_RELEASE[release.group(1) if release else "bookworm"]]
+
+
 def _inventory(testbed, package):
     registry = testbed["TESTBED_REGISTRY_TLS"]
     with open(testbed["TESTBED_REGISTRY_CA"]) as handle:
@@ -58,7 +71,7 @@ def _inventory(testbed, package):
         "ansible_connection": "community.docker.docker",
         "ansible_python_interpreter": "/usr/bin/python3",
         "ansible_pipelining": True,
-        "lab_image": testbed["TESTBED_IMAGE_SYSTEMD12"],
+        "lab_image": host_image(testbed, package),
         "mesos_master_install_method": "deb", "mesos_master_deb_file": package,
         "mesos_agent_install_method": "deb", "mesos_agent_deb_file": package,
     }
@@ -144,6 +157,11 @@ def run_task(cluster, *args):
     return json.loads(proc.stdout)
 
 
+def outcome(result):
+    """What a failed assertion on a task shows: its state and the agent's reason and message."""
+    return dict((key, result.get(key)) for key in ("task_id", "states", "reason", "message"))
+
+
 def wait_registered(cluster, timeout=90):
     """The agent's ID once the agent says it is registered with the master."""
     deadline = time.time() + timeout
@@ -179,7 +197,7 @@ def test_the_agent_registers_and_runs_a_private_image_task(cluster, testbed):
     slaves = master_get(cluster, "/master/slaves").json()["slaves"]
     assert [(s["id"], s["hostname"], s["active"]) for s in slaves] == [(agent_id, AGENT, True)]
     result = run_task(cluster, "--image", testbed["TESTBED_PRIVATE_IMAGE_TLS"], "--command", "echo private ok")
-    assert result["state"] == "TASK_FINISHED", result
+    assert result["state"] == "TASK_FINISHED", outcome(result)
     assert result["stdout"] == "private ok\n", result
 
 
@@ -194,7 +212,7 @@ def test_wrong_registry_credentials_fail_the_task_with_the_pull_error(cluster, t
         restart_agent()
         wait_registered(cluster)
         result = run_task(cluster, "--image", image, "--command", "echo must not run")
-        assert result["state"] == "TASK_FAILED", result
+        assert result["state"] == "TASK_FAILED", outcome(result)
         assert "Failed to run 'docker" in result["message"] and "pull %s" % image in result["message"], result
         assert "unauthorized" in result["message"] or "no basic auth" in result["message"], result
     finally:
@@ -202,14 +220,14 @@ def test_wrong_registry_credentials_fail_the_task_with_the_pull_error(cluster, t
         restart_agent()
         wait_registered(cluster)
     result = run_task(cluster, "--image", image, "--command", "echo right credentials")
-    assert result["state"] == "TASK_FINISHED", result
+    assert result["state"] == "TASK_FINISHED", outcome(result)
 
 
 def test_a_checkpointed_task_survives_an_agent_restart_and_recover_keeps_it(cluster, testbed):
     agent_id = wait_registered(cluster)
     running = run_task(cluster, "--image", testbed["TESTBED_PRIVATE_IMAGE_TLS"], "--command", "sleep 600",
                        "--checkpoint", "--failover-timeout", "3600", "--until", "TASK_RUNNING")
-    assert running["state"] == "TASK_RUNNING", running
+    assert running["state"] == "TASK_RUNNING", outcome(running)
     container = running["container_name"]
     assert on(AGENT, "docker", "inspect", "-f", "{{.State.Running}}", container).stdout.strip() == "true"
 
