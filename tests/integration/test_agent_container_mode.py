@@ -360,7 +360,7 @@ def test_checkpointed_task_survives_agent_container_restart_and_recover(host, ru
     assert state[0]["executors"][0]["container"] == container_id, state
     mesos_real.wait_for("agent a to re-register with its agent ID %s" % agent_id, lambda: [
         a for a in host.master.agents() if a["active"] and a["id"] == agent_id and a["pid"].endswith(":%d" % host.port)])
-    assert host.master.task_state(name) == "TASK_RUNNING", host.master.tasks(name)
+    assert host.master.task_state(name) == "TASK_RUNNING", _why_not_running(host, name, agent)
     assert dict((c, _started(api, c)) for c in containers) == before
 
     # mesos.docker.recover in container mode keeps the task's and its executor's containers.
@@ -372,8 +372,15 @@ def test_checkpointed_task_survives_agent_container_restart_and_recover(host, ru
     known = json.dumps(run.result["known"])
     assert container_id in known, run.result
     assert dict((c, _started(api, c)) for c in containers) == before
-    assert host.master.task_state(name) == "TASK_RUNNING", host.master.tasks(name)
+    assert host.master.task_state(name) == "TASK_RUNNING", _why_not_running(host, name, agent)
     assert host.secret not in run.output
+
+
+def _why_not_running(host, name, agent):
+    """The task's status updates as the framework saw them (with the agent's message and reason) and the
+    end of the agent container's log: what a failed assertion on a task's state shows."""
+    agent_log = host.docker_api.logs(agent, tail=40).decode(errors="replace")
+    return "mesos-execute:\n%s\nagent %s:\n%s" % (host.master.log(name)[-3000:], agent, agent_log)
 
 
 def _messages(result):

@@ -13,8 +13,8 @@ and look at the agent, its Docker and its checkpoint:
   role's preflight refuses one.
 """
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 import time
@@ -24,6 +24,7 @@ import pytest
 import requests
 
 from conftest import REPO, TEST_LABEL, mesos_package_path, run_ansible_playbook
+from testbed_env import SecretsHidden
 
 pytestmark = pytest.mark.real_mesos
 
@@ -122,13 +123,13 @@ def cluster(testbed, tmp_path_factory):
     # Installing Docker and Mesos with their dependencies on two hosts: minutes on 2 busy cores.
     run = run_ansible_playbook(str(playbook), inventory=str(inventory), timeout=2400)
     assert run.rc == 0, run.output[-20000:]
-    info = {
+    info = SecretsHidden({
         "inventory": str(inventory),
         "master": "http://%s:5050" % address(MASTER),
         "agent_address": address(AGENT),
         "master_auth": credentials(MASTER, "/etc/mesos-master/http_credentials.json"),
         "agent_auth": credentials(AGENT, "/etc/mesos-agent/http_credentials.json"),
-    }
+    })
     yield info
     for host in (MASTER, AGENT):
         docker("rm", "-f", "-v", host, check=False)
