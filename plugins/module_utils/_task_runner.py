@@ -277,10 +277,10 @@ class TaskRunner:
     def start_followers(self, tasks):
         """One detached follower process for all the given containers (running, or created and not yet started).
 
-        Returns the IDs of the containers it attached to: their output is held back while it lags (see
-        ``_log_follower``), so they are started only now. Waits at most ``timeout`` seconds for its report."""
+        Waits at most ``timeout`` seconds for its report that it attached to each: from then on it holds their
+        output back while the sandbox files lag (see ``_log_follower``), so containers are started only after."""
         if not tasks or self.check_mode or not self.p["log_follow"]:
-            return set()
+            return
         p = self.p
         args = dict(base_url=p["docker_host"], version=self.client.api_version,
                     containers=[dict(id=t.inspect["Id"], sandbox=self._sandbox_of(t)) for t in tasks])
@@ -297,7 +297,7 @@ class TaskRunner:
             report = read_report(report_read, len(tasks), float(p["timeout"]))
         except OSError as exc:
             self.dm.warn("Could not start the log follower: %s; stdout/stderr are appended by later runs" % exc)
-            return set()
+            return
         finally:
             os.close(report_read)
         attached = set(line.split(" ", 1)[1] for line in report if line.startswith("attached "))
@@ -305,7 +305,6 @@ class TaskRunner:
             if task.inspect["Id"] not in attached:
                 self.dm.warn("%s: the log follower could not attach (%s): the output is appended, but not held "
                              "back while the sandbox files lag behind" % (task.name, _report_status(report, task)))
-        return attached
 
     def start_pending(self, task):
         """Start a container created (or found created) in the first phase; one launched here is removed if that fails."""
