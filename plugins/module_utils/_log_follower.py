@@ -331,10 +331,10 @@ def _recv_exactly(sock, size):
 class Follower:
     """The detached follower of one container: takes the sandbox, attaches, then appends until the container stops."""
 
-    def __init__(self, client, sandbox, container, window=WINDOW):
+    def __init__(self, client, sandbox, container):
         self.client = client
         self.log = SandboxLog(sandbox, container)
-        self.gate = OutputGate(window)
+        self.gate = OutputGate()
         self.sock = None
         self.status = "busy"
 
@@ -367,11 +367,10 @@ class Follower:
     def run(self):
         if self.status == "busy":
             return
-        gate = None
         if self.sock is not None:
-            gate = threading.Thread(target=self.gate.run, args=(self.sock,))
-            gate.daemon = True
-            gate.start()
+            reader = threading.Thread(target=self.gate.run, args=(self.sock,))
+            reader.daemon = True
+            reader.start()
         try:
             if self._wait_until_started():
                 append_streams(self.client, self.log, follow=True, on_entry=self.gate.appended)
