@@ -15,13 +15,17 @@
 #   SOURCE   tarball URL or path (default: ../shared/mesos/src/mesos-c1b42f7.tar.xz)
 #   RELEASE  bullseye | bookworm | trixie (default: bookworm)
 # Environment: BENCH_CFLAGS (default "-O0 -g0"), BENCH_WORK_DIR (default: a fresh temporary directory,
-# so the build is never a cache hit; removed afterwards unless BENCH_KEEP=1).
+# so the build is never a cache hit; removed afterwards unless BENCH_KEEP=1), BENCH_TLS=1 (build with
+# mesos_package_tls: libprocess TLS; the package is mesos_<version>~<codename>+tls_<arch>.deb, and the
+# cluster step is bench/mesos_tls_cluster.py on it: a master and an agent with TLS required).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SOURCE=${1:-$REPO/../shared/mesos/src/mesos-c1b42f7.tar.xz}
 RELEASE=${2:-bookworm}
 CFLAGS=${BENCH_CFLAGS:--O0 -g0}
+TLS=false FLAVOUR=""
+[ "${BENCH_TLS:-0}" != 1 ] || { TLS=true FLAVOUR=+tls; }
 case $RELEASE in
   bullseye) NUMBER=11 ;;
   bookworm) NUMBER=12 ;;
@@ -42,17 +46,18 @@ cleanup() {
 trap cleanup EXIT
 
 echo "source:   $SOURCE"
-echo "release:  $RELEASE ($BASE_IMAGE), CFLAGS $CFLAGS, $(nproc) cores"
+echo "release:  $RELEASE ($BASE_IMAGE), CFLAGS $CFLAGS, $(nproc) cores, TLS $TLS"
 echo "work dir: $WORK_DIR"
 start=$(date +%s)
 ansible-playbook -i localhost, -c local "$REPO/playbooks/mesos_package.yml" \
   -e "ansible_python_interpreter=$REPO/.venv/bin/python" \
   -e "mesos_package_source=$SOURCE" -e "mesos_package_debian_release=$RELEASE" \
   -e "mesos_package_base_image=$BASE_IMAGE" -e "mesos_package_work_dir=$WORK_DIR" \
+  -e "{\"mesos_package_tls\": $TLS}" \
   -e "mesos_package_cflags='$CFLAGS'" -e "mesos_package_cxxflags='$CFLAGS -Wno-deprecated-declarations'"
 end=$(date +%s)
 
-package=$(find "$WORK_DIR/packages" -maxdepth 1 -name "mesos_*~${RELEASE}_*.deb" | head -n 1)
+package=$(find "$WORK_DIR/packages" -maxdepth 1 -name "mesos_*~${RELEASE}${FLAVOUR}_*.deb" | head -n 1)
 [ -n "$package" ] || { echo "no package in $WORK_DIR/packages" >&2; exit 1; }
 elapsed=$((end - start))
 printf 'build time: %dm%02ds (%d s)\n' $((elapsed / 60)) $((elapsed % 60)) "$elapsed"
@@ -94,7 +99,10 @@ echo "agent:      started and registered with a master of the same package ($reg
 # A master and an agent from the package just built register and run docker tasks through the
 # master (the real-Mesos integration tests, pointed at this package, on systemd hosts of the
 # package's Debian release).
-if [ "${BENCH_SKIP_CLUSTER:-0}" != 1 ]; then
+if [ "${BENCH_SKIP_CLUSTER:-0}" != 1 ] && [ "$TLS" = true ]; then
+  # A TLS package: the cluster with TLS on (lab CA, client certificates required).
+  "$REPO/.venv/bin/python" "$REPO/bench/mesos_tls_cluster.py" --package "$package"
+elif [ "${BENCH_SKIP_CLUSTER:-0}" != 1 ]; then
   cluster_start=$(date +%s)
   (cd "$REPO" && MESOS_PACKAGE=$package pytest -p no:cacheprovider -q tests/integration/test_mesos_real.py)
   echo "cluster:    $(($(date +%s) - cluster_start)) s (master + agent from $(basename "$package"), docker tasks run)"

@@ -9,7 +9,12 @@ stdout and stderr from the agent's sandbox (``/files/read``).
     mesos_task.py --master http://10.0.0.2:5050 --agent-hostname lab-agent-1 \
         --image 127.0.0.1:5000/testbed/busybox --command 'echo hi'
 
-Credentials never go on the command line: the agent's and the master's HTTP credentials
+It subscribes as a framework principal (the ``master`` credentials: a principal of the master's
+``--credentials`` that its ``--acls`` let register frameworks), with that principal in its
+FrameworkInfo, and runs its tasks as ``--user`` (default ``nobody``: the master's policy names
+the users each framework principal may run tasks as).
+
+Credentials never go on the command line: the agent's HTTP credentials and the framework's
 come from standard input (``--credentials-stdin``: ``{"agent": {"principal", "secret"},
 "master": {...}}``; what Ansible's ``command`` module passes as ``stdin`` shows nowhere) or
 from the environment (``MESOS_TASK_AGENT_PRINCIPAL``/``_SECRET``,
@@ -148,8 +153,12 @@ class Scheduler(object):
             self.done.set()
 
     def run(self):
-        framework = {"user": "root", "name": self.args.framework_name, "checkpoint": self.args.checkpoint,
+        framework = {"user": self.args.user, "name": self.args.framework_name, "checkpoint": self.args.checkpoint,
                      "failover_timeout": self.args.failover_timeout}
+        credentials = _auth("MESOS_TASK_MASTER")
+        if credentials:
+            # The master refuses a framework whose principal differs from the one it authenticated.
+            framework["principal"] = credentials[0]
         if self.framework_id:
             framework["id"] = {"value": self.framework_id}
         response = requests.post(
@@ -247,6 +256,8 @@ def main(argv=None):
     parser.add_argument("--task-id")
     parser.add_argument("--framework-name", default="mesos.docker")
     parser.add_argument("--framework-id", help="re-subscribe as this framework")
+    parser.add_argument("--user", default="nobody",
+                        help="the Unix user the tasks run as (the master's policy names who may use which)")
     parser.add_argument("--cpus", type=float, default=0.1)
     parser.add_argument("--mem", type=float, default=32)
     parser.add_argument("--network", default="HOST", choices=["HOST", "BRIDGE", "NONE", "USER"])

@@ -25,10 +25,12 @@ IMAGE_NS = "mesos-docker-testbed"
 RECIPE_LABEL = IMAGE_NS + ".recipe"
 # The real Mesos package: MESOS_PACKAGE, else the newest of these (see ../shared/mesos/README.md).
 MESOS_PACKAGE_GLOB = os.path.join(os.path.dirname(REPO), "shared", "mesos", "mesos_*.deb")
+# libsasl2-modules: the CRAM-MD5 mechanism the master loads to authenticate agents and v0 frameworks
+# (a plugin, so no library dependency of the package; a Recommends that --no-install-recommends skips).
 _PACKAGE_DOCKERFILE = """FROM {base}
 COPY {deb} /tmp/{deb}
 RUN apt-get update \\
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends /tmp/{deb} {extra} \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends /tmp/{deb} libsasl2-modules {extra} \\
  && rm -rf /var/lib/apt/lists/* /tmp/{deb}
 """
 

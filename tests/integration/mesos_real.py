@@ -5,13 +5,27 @@ fixture's image (the real package, see conftest.py) on a given docker network, l
 ``mesos-docker-test``; tasks go through it with the package's own ``mesos-execute`` run inside that
 container (``docker exec``), and its ``/state`` and ``/slaves`` say what became of them and of the agents.
 """
+import base64
+import io
 import json
+import tarfile
 import time
 import urllib.request
 
 import pytest
 
+from ansible_collections.mesos.docker.plugins.module_utils._cluster_auth import default_acls, derived_secret
+
 TEST_LABEL = "mesos-docker-test"
+
+# The cluster credentials key of the tests' masters: the agent roles get it as
+# mesos_agent_dind_credentials_key and derive their secrets from it, as the masters do.
+CREDENTIALS_KEY = "mesos-docker-test-cluster-key"
+OPERATOR = "mesos-master-ops"
+FRAMEWORK = "mesos-framework"
+FRAMEWORK_SECRET = "/etc/mesos-master/frameworks/%s.secret" % FRAMEWORK
+# What mesos_master's default policy lets the framework principal run tasks as.
+TASK_USER = "nobody"
 
 
 def http_json(url, timeout=5):
@@ -45,19 +59,79 @@ def container_id(task):
     pytest.fail("the master reports no container ID for task %s: %s" % (task.get("name"), task))
 
 
-class Master:
-    """A real mesos-master in a container; ``address`` is ``ip:5050`` on ``network``."""
+def resources_json(text):
+    """``cpus:0.1;mem:32;ports:[21000-21000]`` as the resources of a TaskInfo."""
+    resources = []
+    for part in text.split(";"):
+        name, value = part.split(":", 1)
+        if value.startswith("["):
+            ranges = [dict(zip(("begin", "end"), map(int, r.split("-")))) for r in value.strip("[]").split(",")]
+            resources.append({"name": name, "type": "RANGES", "ranges": {"range": ranges}})
+        else:
+            resources.append({"name": name, "type": "SCALAR", "scalar": {"value": float(value)}})
+    return resources
 
-    def __init__(self, docker_api, image, name, network="bridge", flags=()):
+
+def docker_task(name, image, command, resources="cpus:0.1;mem:32", networks=None, user=TASK_USER):
+    """The TaskInfo mesos-execute would build for ``--containerizer=docker``, run as ``user``
+    (mesos-execute itself names no user but its own, root)."""
+    docker = {"image": image, "network": "USER" if networks else "HOST"}
+    container = {"type": "DOCKER", "docker": docker}
+    if networks:
+        container["network_infos"] = [{"name": networks}]
+    return {"name": name, "task_id": {"value": name}, "agent_id": {"value": ""},
+            "resources": resources_json(resources), "container": container,
+            "command": {"value": command, "shell": True, "user": user}}
+
+
+def secure_master_files(agent_principals):
+    """The files mesos_master writes for a master with its defaults (credentials, ACLs, the framework's secret),
+    every secret derived from CREDENTIALS_KEY, as {path: (mode, content)}."""
+    principals = [OPERATOR, "mesos-monitoring", FRAMEWORK] + list(agent_principals)
+    credentials = {"credentials": [{"principal": p, "secret": derived_secret(CREDENTIALS_KEY, p)} for p in principals]}
+    acls = default_acls([OPERATOR], ["mesos-monitoring"], [{"principal": FRAMEWORK}], list(agent_principals))
+    return {"/etc/mesos-master/http_credentials.json": (0o600, json.dumps(credentials)),
+            "/etc/mesos-master/acls.json": (0o600, json.dumps(acls)),
+            FRAMEWORK_SECRET: (0o600, derived_secret(CREDENTIALS_KEY, FRAMEWORK))}
+
+
+# The flags mesos_master sets by default for the files above.
+SECURE_MASTER_FLAGS = (
+    "--authenticate_http_readonly", "--authenticate_http_readwrite", "--authenticate_frameworks",
+    "--authenticate_http_frameworks", "--http_framework_authenticators=basic", "--authenticate_agents",
+    "--credentials=/etc/mesos-master/http_credentials.json", "--acls=file:///etc/mesos-master/acls.json")
+
+
+def _tar(files):
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as archive:
+        for path, (mode, content) in files.items():
+            raw = content.encode()
+            info = tarfile.TarInfo(path.lstrip("/"))
+            info.size, info.mode = len(raw), mode
+            archive.addfile(info, io.BytesIO(raw))
+    return data.getvalue()
+
+
+class Master:
+    """A real mesos-master in a container; ``address`` is ``ip:5050`` on ``network``. It runs mesos_master's
+    secure default (authenticated frameworks, agents and endpoints, the default ACLs) and accepts the agents
+    ``agent_principals``, whose secrets derive from CREDENTIALS_KEY."""
+
+    def __init__(self, docker_api, image, name, network="bridge", flags=(), agent_principals=()):
         self.api = docker_api
         self.name = name
         self.image = image
+        self.files = secure_master_files(agent_principals)
+        credentials = json.loads(self.files["/etc/mesos-master/http_credentials.json"][1])["credentials"]
+        self.operator = (credentials[0]["principal"], credentials[0]["secret"])
         container = docker_api.create_container(
             image, name=name, labels={TEST_LABEL: "true"},
             command=["sh", "-c", "exec mesos-master --ip=$(hostname -i | cut -d' ' -f1) "
                      "--work_dir=/var/lib/mesos/master --registry=in_memory --hostname=$(hostname -i | cut -d' ' -f1) "
-                     + " ".join(flags)],
+                     + " ".join(SECURE_MASTER_FLAGS + tuple(flags))],
             host_config=docker_api.create_host_config(network_mode=network))
+        docker_api.put_archive(container["Id"], "/", _tar(self.files))
         docker_api.start(container["Id"])
         info = docker_api.inspect_container(name)
         self.ip = info["NetworkSettings"]["Networks"][network]["IPAddress"]
@@ -71,12 +145,19 @@ class Master:
     def remove(self):
         self.api.remove_container(self.name, force=True, v=True)
 
+    def get(self, path):
+        """GET ``path`` as the operator principal."""
+        request = urllib.request.Request(self.url + path, headers={
+            "Authorization": "Basic " + base64.b64encode(("%s:%s" % self.operator).encode()).decode()})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())
+
     def state(self):
-        return http_json(self.url + "/state")
+        return self.get("/state")
 
     def agents(self):
         """The registered agents: {hostname or id: agent} from /slaves."""
-        return http_json(self.url + "/slaves")["slaves"]
+        return self.get("/slaves")["slaves"]
 
     def wait_for_agents(self, count, timeout=120):
         return wait_for("%d agent(s) registered at %s" % (count, self.address),
@@ -103,14 +184,16 @@ class Master:
         return self.tasks(name)[-1]
 
     def _execute_cmd(self, name, image, command, checkpoint=False, networks=None, resources="cpus:0.1;mem:32"):
-        """mesos-execute's command line. It takes the first offer that holds ``resources``: a port only one
-        agent offers (e.g. ``cpus:0.1;mem:32;ports:[21000-21000]``) puts the task on that agent."""
-        cmd = ["mesos-execute", "--master=%s" % self.address, "--name=%s" % name, "--containerizer=docker",
-               "--docker_image=%s" % image, "--command=%s" % command, "--resources=%s" % resources]
+        """mesos-execute's command line, authenticated as the framework principal, for a docker task run as the
+        user the policy allows (TASK_USER; the task goes in a TaskInfo file, /tmp/<name>.task.json in the master
+        container). It takes the first offer that holds ``resources``: a port only one agent offers (e.g.
+        ``cpus:0.1;mem:32;ports:[21000-21000]``) puts the task on that agent."""
+        task = json.dumps(docker_task(name, image, command, resources, networks))
+        self.api.put_archive(self.name, "/tmp", _tar({"%s.task.json" % name: (0o644, task)}))
+        cmd = ["mesos-execute", "--master=%s" % self.address, "--task=file:///tmp/%s.task.json" % name,
+               "--principal=%s" % FRAMEWORK, "--secret=file://%s" % FRAMEWORK_SECRET]
         if checkpoint:
             cmd.append("--checkpoint")
-        if networks:
-            cmd.append("--networks=%s" % networks)
         return cmd
 
     def execute(self, name, image, command, timeout=240, **kwargs):

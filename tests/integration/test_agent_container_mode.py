@@ -111,6 +111,8 @@ class Host:
             "mesos_agent_dind_http_authentication": "enabled",
             "mesos_agent_dind_secrets_dir": self.secrets_dir,
             "mesos_agent_dind_http_credentials": [{"principal": PRINCIPAL, "secret": self.secret}],
+            # The master is the tests' own (mesos_real.Master): the agents derive their secrets from its key.
+            "mesos_agent_dind_credentials_key": mesos_real.CREDENTIALS_KEY,
         }
 
     def containers(self, variables=None):
@@ -199,7 +201,8 @@ class Host:
 @pytest.fixture(scope="module")
 def master(docker_api, mesos_package_image):
     """One real master for this module's tests, on the default bridge."""
-    master = mesos_real.Master(docker_api, mesos_package_image, "mdt-acm-master-%s" % secrets.token_hex(4))
+    master = mesos_real.Master(docker_api, mesos_package_image, "mdt-acm-master-%s" % secrets.token_hex(4),
+                               agent_principals=["localhost/%s" % agent for agent in AGENTS])
     yield master
     master.remove()
 

@@ -75,7 +75,8 @@ class Lab:
         self.containers = set()
         # Fast failure detection: an agent that goes away is noticed within seconds.
         self.master = mesos_real.Master(api, image, prefix + "-master", network=self.network,
-                                        flags=["--agent_ping_timeout=2secs", "--max_agent_ping_timeouts=3"])
+                                        flags=["--agent_ping_timeout=2secs", "--max_agent_ping_timeouts=3"],
+                                        agent_principals=["localhost/a", "localhost/b"])
         self.state_file = str(tmp_path / "state" / "dind_network.json")
         self.vars = {
             "mesos_agent_dind_mode": "dind",
@@ -89,6 +90,8 @@ class Lab:
             "mesos_agent_dind_deb_file": package,
             "mesos_agent_dind_restart_policy": "no",
             "mesos_agent_dind_stop_timeout": 10,
+            # The master is the tests' own (mesos_real.Master): the agents derive their secrets from its key.
+            "mesos_agent_dind_credentials_key": mesos_real.CREDENTIALS_KEY,
         }
 
     def converge(self, agents, **overrides):

@@ -110,6 +110,7 @@ def make_tarball(path, top, files):
     ("not-a-tarball", ["is not an Apache Mesos source tree", "tar cannot read it"]),
     ("url-cannot-be-fetched", ["cannot fetch mesos_package_source=http://127.0.0.1:9/mesos-1.11.0.tar.gz"]),
     ("relative-path", ["mesos_package_source=\"mesos-1.11.0.tar.gz\"", "absolute path"]),
+    ("ssl-as-configure-option", ["mesos_package_configure_options has --enable-ssl", "mesos_package_tls: true"]),
 ])
 def test_bad_input_fails_before_anything_is_built(run_playbook, package_vars, tmp_path, docker_api, name_prefix, case, expected):
     variables = dict(package_vars)
@@ -130,6 +131,8 @@ def test_bad_input_fails_before_anything_is_built(run_playbook, package_vars, tm
         variables["mesos_package_source"] = "http://127.0.0.1:9/mesos-1.11.0.tar.gz"
     elif case == "relative-path":
         variables["mesos_package_source"] = "mesos-1.11.0.tar.gz"
+    elif case == "ssl-as-configure-option":
+        variables["mesos_package_configure_options"] = ["--enable-ssl"]
 
     run = run_playbook(PLAYBOOK, extra_vars=variables)
     assert run.rc != 0, run.output
@@ -186,5 +189,30 @@ def test_check_mode_reports_the_build_and_changes_nothing(run_playbook, package_
     assert recap_changed(run.output) > 0, run.output
     started = [result for task, result in run.results.items() if "Start the build container" in task]
     assert started and all(result.get("changed") for result in started), run.output
+    assert not os.path.exists(package_vars["mesos_package_work_dir"])
+    assert docker_api.containers(all=True, filters={"name": name_prefix}) == []
+
+
+def test_tls_switch_names_its_own_build_image_build_and_package(run_playbook, package_vars, docker_api, name_prefix):
+    """mesos_package_tls (check mode, nothing built): libevent-dev in the build image, the TLS configure
+    options, another build (cache key) and the package Version <version>~<codename>+tls; the build
+    without TLS keeps its names."""
+    def facts(variables):
+        # The names come before the build image; in check mode a build image not on the host yet (the TLS
+        # one, before its first build) ends the run there, which is fine for this test.
+        run = run_playbook(PLAYBOOK, extra_vars=variables, check=True)
+        named = [result for task, result in run.results.items() if "Name the build image and the build" in task]
+        assert named and "ansible_facts" in named[0], run.output
+        assert run.rc == 0 or "Build the build image" in run.output.split("fatal:")[0].rsplit("TASK [", 1)[-1], run.output
+        return named[0]["ansible_facts"]
+
+    plain = facts(package_vars)
+    tls = facts(dict(package_vars, mesos_package_tls=True))
+    assert plain["__mesos_package_full_version"] == "1.12.0~bookworm", plain
+    assert tls["__mesos_package_full_version"] == "1.12.0~bookworm+tls", tls
+    assert "libevent-dev" in tls["__mesos_package_dockerfile"] and "libevent-dev" not in plain["__mesos_package_dockerfile"]
+    assert tls["__mesos_package_builder"] != plain["__mesos_package_builder"]
+    assert tls["__mesos_package_build_dir"] != plain["__mesos_package_build_dir"]
+    assert tls["__mesos_package_container"] != plain["__mesos_package_container"]
     assert not os.path.exists(package_vars["mesos_package_work_dir"])
     assert docker_api.containers(all=True, filters={"name": name_prefix}) == []

@@ -10,7 +10,13 @@ and look at the agent, its Docker and its checkpoint:
   still says TASK_RUNNING) and ``mesos.docker.recover``, reading the real checkpoint and the
   real ``/containers``, keeps it;
 - a misspelled ``MESOS_*`` variable is silently ignored by the agent, which is why the
-  role's preflight refuses one.
+  role's preflight refuses one;
+- the cluster's doors are closed by default (mesos_master's secure default): an unauthenticated
+  ``SUBSCRIBE`` gets 401, an unauthenticated v0 registration is refused, the package's own
+  ``mesos-execute`` runs a docker task only with the framework principal's credentials and only as
+  the user the ACLs allow (``root`` gets ``TASK_ERROR``), the monitoring and framework principals get
+  403 on ``/teardown`` and the maintenance schedule, an agent with a wrong or no ``--credential`` never
+  registers, and the role fails, saying so, when the masters refuse its agent's credential.
 """
 import json
 import os
@@ -31,6 +37,9 @@ pytestmark = pytest.mark.real_mesos
 MASTER = "mdt-real-master"
 AGENT = "mdt-real-agent"
 TASK_TOOL = os.path.join(REPO, "lab", "mesos_task.py")
+# The framework principal mesos_master provisions by default, and where it keeps its secret.
+FRAMEWORK = "mesos-framework"
+FRAMEWORK_SECRET = "/etc/mesos-master/frameworks/%s.secret" % FRAMEWORK
 
 
 def docker(*args, check=True):
@@ -60,7 +69,7 @@ SYSTEMD_IMAGE_OF_RELEASE = {"bullseye": "TESTBED_IMAGE_SYSTEMD11", "bookworm": "
 
 def host_image(testbed, package):
     """The test bed's systemd image of the package's Debian release; Debian 12 when its name names none."""
-    release = re.search(r"~(bullseye|bookworm|trixie)_[^_]+\.deb$", os.path.basename(package))
+    release = re.search(r"~(bullseye|bookworm|trixie)(\+tls)?_[^_]+\.deb$", os.path.basename(package))
     return testbed[SYSTEMD_IMAGE_OF_RELEASE[release.group(1) if release else "bookworm"]]
 
 
@@ -128,6 +137,9 @@ def cluster(testbed, tmp_path_factory):
         "master": "http://%s:5050" % address(MASTER),
         "agent_address": address(AGENT),
         "master_auth": credentials(MASTER, "/etc/mesos-master/http_credentials.json"),
+        "framework_auth": {"principal": FRAMEWORK, "secret": on(MASTER, "cat", FRAMEWORK_SECRET).stdout},
+        "monitoring_auth": [c for c in json.loads(on(MASTER, "cat", "/etc/mesos-master/http_credentials.json").stdout)
+                            ["credentials"] if c["principal"] == "mesos-monitoring"][0],
         "agent_auth": credentials(AGENT, "/etc/mesos-agent/http_credentials.json"),
     })
     yield info
@@ -149,7 +161,9 @@ def master_get(cluster, path):
 
 def run_task(cluster, *args):
     env = dict(os.environ, MESOS_TASK_AGENT_PRINCIPAL=cluster["agent_auth"]["principal"],
-               MESOS_TASK_AGENT_SECRET=cluster["agent_auth"]["secret"])
+               MESOS_TASK_AGENT_SECRET=cluster["agent_auth"]["secret"],
+               MESOS_TASK_MASTER_PRINCIPAL=cluster["framework_auth"]["principal"],
+               MESOS_TASK_MASTER_SECRET=cluster["framework_auth"]["secret"])
     proc = subprocess.run(
         [sys.executable, TASK_TOOL, "--master", cluster["master"], "--agent-hostname", AGENT,
          "--agent-address", cluster["agent_address"]] + list(args),
@@ -287,3 +301,222 @@ def test_agent_endpoints_need_credentials_but_health(cluster):
         assert agent_get(cluster, path).status_code == 200
     assert requests.get(cluster["master"] + "/master/state", timeout=10).status_code == 401
     assert master_get(cluster, "/master/state").status_code == 200
+
+
+# --- Secure by default: who gets into the cluster the roles built -------------------------------------------------
+
+
+def mesos_execute(cluster, *args, timeout=120):
+    """The package's own mesos-execute (a v1 HTTP scheduler the project did not write), run on the master host."""
+    command = ["timeout", str(timeout), "mesos-execute", "--master=%s:5050" % address(MASTER),
+               "--resources=cpus:0.1;mem:32"] + list(args)
+    return on(MASTER, *command, check=False)
+
+
+def framework_names(cluster):
+    frameworks = master_get(cluster, "/master/frameworks").json()
+    return [f["name"] for f in frameworks["frameworks"] + frameworks.get("completed_frameworks", [])]
+
+
+def test_an_unauthenticated_scheduler_gets_401_and_registers_nothing(cluster):
+    name = "intruder-%s" % uuid.uuid4().hex[:8]
+    subscribe = {"type": "SUBSCRIBE", "subscribe": {"framework_info": {"user": "root", "name": name}}}
+    answer = requests.post(cluster["master"] + "/api/v1/scheduler", json=subscribe, timeout=30, stream=True)
+    assert answer.status_code == 401, answer.text
+    wrong = requests.post(cluster["master"] + "/api/v1/scheduler", json=subscribe, timeout=30, stream=True,
+                          auth=(FRAMEWORK, "wrong-secret"))
+    assert wrong.status_code == 401, wrong.text
+    assert name not in framework_names(cluster)
+    # An agent's principal is no framework's: authenticated, but not allowed to register one.
+    flags = master_get(cluster, "/master/flags").json()["flags"]
+    assert flags["authenticate_frameworks"] == "true" and flags["authenticate_http_frameworks"] == "true", flags
+    assert flags["authenticate_agents"] == "true" and flags["acls"], flags
+
+
+def _length_delimited(field, data):
+    assert len(data) < 128
+    return bytes([field << 3 | 2, len(data)]) + data
+
+
+def test_a_v0_scheduler_driver_without_credentials_is_refused(cluster):
+    """What a v0 scheduler driver sends to register (the package ships no v0 driver client: mesos-execute speaks
+    the v1 HTTP API): a libprocess message RegisterFrameworkMessage{FrameworkInfo{user, name}}, without the
+    CRAM-MD5 authentication a driver with a credential does first. The master takes the message and refuses it."""
+    name = "v0-intruder-%s" % uuid.uuid4().hex[:8]
+    framework_info = _length_delimited(1, b"root") + _length_delimited(2, name.encode())
+    counter = "master/messages_register_framework"
+    before = master_get(cluster, "/metrics/snapshot").json()[counter]
+    sent = requests.post(cluster["master"] + "/master/mesos.internal.RegisterFrameworkMessage",
+                         data=_length_delimited(1, framework_info), timeout=30,
+                         headers={"Libprocess-From": "scheduler-%s@127.0.0.1:9" % uuid.uuid4().hex[:8]})
+    assert sent.status_code == 202, sent.text
+    deadline = time.time() + 30
+    while master_get(cluster, "/metrics/snapshot").json()[counter] == before:
+        assert time.time() < deadline, "the master never handled the registration message"
+        time.sleep(1)
+    assert name not in framework_names(cluster)
+    journal = on(MASTER, "journalctl", "-u", "mesos-master", "--no-pager", "-o", "cat").stdout
+    refusal = [line for line in journal.splitlines() if name in line and "Refusing subscription" in line]
+    assert refusal and "is not authenticated" in refusal[-1], journal[-3000:]
+
+
+def test_mesos_execute_runs_a_docker_task_only_with_the_framework_credentials(cluster, testbed):
+    image = testbed["TESTBED_PRIVATE_IMAGE_TLS"]
+    name = "anonymous-%s" % uuid.uuid4().hex[:8]
+    anonymous = mesos_execute(cluster, "--name=" + name, "--containerizer=docker", "--docker_image=" + image,
+                              "--command=echo must not run", timeout=30)
+    assert name not in framework_names(cluster), anonymous.stdout + anonymous.stderr
+    assert "401" in anonymous.stdout + anonymous.stderr or "Unauthorized" in anonymous.stdout + anonymous.stderr, \
+        anonymous.stdout + anonymous.stderr
+
+    # With the framework's credentials, as the user the policy allows it (nobody): TASK_FINISHED.
+    task = {"name": "as-nobody-%s" % uuid.uuid4().hex[:8], "task_id": {"value": uuid.uuid4().hex},
+            "agent_id": {"value": ""},
+            "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}},
+                          {"name": "mem", "type": "SCALAR", "scalar": {"value": 32}}],
+            "command": {"value": "echo allowed as $(id -un)", "shell": True, "user": "nobody"},
+            "container": {"type": "DOCKER", "docker": {"image": image, "network": "HOST"}}}
+    on(MASTER, "sh", "-c", "cat > /tmp/task.json <<'EOF'\n%s\nEOF" % json.dumps(task))
+    allowed = mesos_execute(cluster, "--task=file:///tmp/task.json", "--principal=" + FRAMEWORK,
+                            "--secret=file://" + FRAMEWORK_SECRET)
+    assert "TASK_FINISHED" in allowed.stdout, allowed.stdout + allowed.stderr
+    tasks = master_get(cluster, "/master/tasks").json()["tasks"]
+    assert [t["state"] for t in tasks if t["name"] == task["name"]] == ["TASK_FINISHED"], tasks
+
+    # The same principal as root, which its ACL does not name: the master refuses the task.
+    as_root = "as-root-%s" % uuid.uuid4().hex[:8]
+    refused = mesos_execute(cluster, "--name=" + as_root, "--containerizer=docker", "--docker_image=" + image,
+                            "--command=echo must not run", "--principal=" + FRAMEWORK,
+                            "--secret=file://" + FRAMEWORK_SECRET)
+    assert "TASK_ERROR" in refused.stdout, refused.stdout + refused.stderr
+    assert "not authorized" in refused.stdout.lower() or "unauthorized" in refused.stdout.lower(), refused.stdout
+    assert cluster["framework_auth"]["secret"] not in refused.stdout + refused.stderr
+
+
+def test_only_the_operator_may_tear_down_or_change_maintenance(cluster, testbed):
+    running = run_task(cluster, "--image", testbed["TESTBED_PRIVATE_IMAGE_TLS"], "--command", "sleep 600",
+                       "--failover-timeout", "600", "--until", "TASK_RUNNING")
+    assert running["state"] == "TASK_RUNNING", outcome(running)
+    # Mesos checks the ACL per machine of the new schedule (an empty one would check nothing).
+    window = {"windows": [{"machine_ids": [{"hostname": "maintenance-test", "ip": "192.0.2.1"}],
+                           "unavailability": {"start": {"nanoseconds": int((time.time() + 86400) * 1e9)}}}]}
+    for who in ("monitoring_auth", "framework_auth"):
+        auth = (cluster[who]["principal"], cluster[who]["secret"])
+        teardown = requests.post(cluster["master"] + "/master/teardown", data={"frameworkId": running["framework_id"]},
+                                 auth=auth, timeout=30)
+        assert teardown.status_code == 403, (who, teardown.status_code, teardown.text)
+        schedule = requests.post(cluster["master"] + "/master/maintenance/schedule", json=window, auth=auth,
+                                 timeout=30)
+        assert schedule.status_code == 403, (who, schedule.status_code, schedule.text)
+    # The monitoring principal reads.
+    monitoring = (cluster["monitoring_auth"]["principal"], cluster["monitoring_auth"]["secret"])
+    assert requests.get(cluster["master"] + "/metrics/snapshot", auth=monitoring, timeout=30).status_code == 200
+    assert requests.get(cluster["master"] + "/master/slaves", auth=monitoring, timeout=30).json()["slaves"]
+    # The operator may.
+    operator = (cluster["master_auth"]["principal"], cluster["master_auth"]["secret"])
+    for body in (window, {"windows": []}):
+        schedule = requests.post(cluster["master"] + "/master/maintenance/schedule", json=body, auth=operator,
+                                 timeout=30)
+        assert schedule.status_code == 200, schedule.text
+    teardown = requests.post(cluster["master"] + "/master/teardown", data={"frameworkId": running["framework_id"]},
+                             auth=operator, timeout=30)
+    assert teardown.status_code == 200, teardown.text
+
+
+def _rogue_agent(credential_json, port):
+    """A second mesos-agent on the agent host, started by hand with the given --credential (None: none),
+    through the role's hybrid-cgroup wrapper where the role installed one (as the role's unit does)."""
+    work = "/tmp/rogue-%d" % port
+    flags = ["--master=%s:5050" % address(MASTER), "--work_dir=" + work, "--port=%d" % port,
+             "--hostname=rogue-%d" % port, "--containerizers=mesos", "--launcher=posix",
+             "--isolation=posix/cpu,posix/mem", "--no-systemd_enable_support", "--log_dir=" + work]
+    script = "rm -rf {work} && mkdir -p {work} && cd {work}\n"
+    if credential_json is not None:
+        script += "umask 077 && printf '%s' '{credential}' > credential.json\n"
+        flags.append("--credential=file://%s/credential.json" % work)
+    script += ("wrapper=/usr/local/libexec/mesos-docker/without-unified-cgroup2\n"
+               "if [ -x $wrapper ]; then set -- unshare --mount --propagation private $wrapper; else set --; fi\n"
+               "setsid \"$@\" mesos-agent {flags} > out.log 2>&1 < /dev/null &\n")
+    on(AGENT, "sh", "-c", script.format(work=work, credential=credential_json, flags=" ".join(flags)))
+    return work
+
+
+def test_an_agent_with_a_wrong_or_no_credential_never_registers(cluster):
+    agent_principal = on(AGENT, "sh", "-c", "python3 -c \"import json; print(json.load(open("
+                         "'/etc/mesos-agent/credential.json'))['principal'])\"").stdout.strip()
+    wrong = json.dumps({"principal": agent_principal, "secret": "not-the-secret"})
+    works = [_rogue_agent(wrong, 5055), _rogue_agent(None, 5056)]
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            hostnames = [s["hostname"] for s in master_get(cluster, "/master/slaves").json()["slaves"]]
+            assert "rogue-5055" not in hostnames and "rogue-5056" not in hostnames, hostnames
+            time.sleep(3)
+        # The wrong secret: the master refused it, and the agent exited saying so.
+        log = on(AGENT, "sh", "-c", "cat %s/out.log %s/mesos-agent.INFO 2>/dev/null" % (works[0], works[0])).stdout
+        assert "refused authentication" in log, log[-3000:]
+        assert "not-the-secret" not in log
+    finally:
+        on(AGENT, "sh", "-c", "pkill -f 'rogue-505[56]' || true", check=False)
+
+
+def test_the_role_says_so_when_the_master_refuses_the_agent(cluster, tmp_path):
+    """A credential the masters do not know (another cluster key): the agents' play fails, naming why."""
+    playbook = tmp_path / "agents.yml"
+    playbook.write_text("- ansible.builtin.import_playbook: %s/playbooks/agents.yml\n" % REPO)
+    # The agents' play alone has no facts of the master: its address as site.yml found it.
+    master = {"mesos_agent_master": "%s:5050" % address(MASTER)}
+    try:
+        run = run_ansible_playbook(str(playbook), inventory=cluster["inventory"],
+                                   extra_vars=dict(master, mesos_agent_credentials_key="another-cluster-key",
+                                                   mesos_agent_registration_timeout=30))
+        assert run.rc != 0, run.output[-30000:]
+        assert "did not register" in run.output and "refused its credential" in run.output, run.output[-5000:]
+        assert "another-cluster-key" not in run.output
+    finally:
+        again = run_ansible_playbook(str(playbook), inventory=cluster["inventory"], extra_vars=master)
+        assert again.rc == 0, again.output[-5000:]
+    wait_registered(cluster)
+
+
+_TLS_PLAYBOOK = """
+- name: The master with TLS
+  hosts: masters
+  roles:
+    - role: mesos.docker.mesos_master
+- name: The agent with TLS
+  hosts: agents
+  roles:
+    - role: mesos.docker.mesos_agent
+"""
+
+
+def test_the_roles_refuse_tls_on_a_package_built_without_it(cluster, tmp_path):
+    """mesos_*_tls_enabled on the real package (built without mesos_package_tls): both roles fail naming the
+    option that builds TLS in, before they write any TLS file or configuration."""
+    package = os.path.basename(mesos_package_path())
+    if "+tls_" in package:
+        pytest.skip("%s is built with TLS (bench/mesos_tls_cluster.sh runs a cluster on it)" % package)
+    ca = tmp_path / "ca"
+    run = run_ansible_playbook(os.path.join(REPO, "playbooks", "tls_lab_ca.yml"), inventory=cluster["inventory"],
+                               extra_vars={"tls_lab_ca_hosts": "all", "tls_lab_ca_gather_facts": False,
+                                           "tls_lab_ca_dir": str(ca)})
+    assert run.rc == 0, run.output[-5000:]
+    variables = {}
+    for role, host in (("mesos_master", MASTER), ("mesos_agent", AGENT)):
+        variables.update({role + "_tls_enabled": True, role + "_tls_cert_file": str(ca / (host + ".pem")),
+                          role + "_tls_key_file": str(ca / (host + ".key")), role + "_tls_ca_file": str(ca / "ca.pem")})
+    env_files = {MASTER: "/etc/default/mesos-master", AGENT: "/etc/default/mesos-agent"}
+    before = dict((host, on(host, "cat", path).stdout) for host, path in env_files.items())
+    playbook = tmp_path / "tls.yml"
+    playbook.write_text(_TLS_PLAYBOOK)
+    run = run_ansible_playbook(str(playbook), inventory=cluster["inventory"], extra_vars=variables, timeout=900)
+    assert run.rc != 0, run.output[-5000:]
+    for role in ("mesos_master", "mesos_agent"):
+        assert re.search(r"%s: %s_tls_enabled=true, but the installed Mesos \(/opt/mesos/lib/libmesos-[0-9.]+\.so\) was "
+                         r"built\s+without TLS support" % (role, role), run.output), run.output[-5000:]
+    assert run.output.count("build one with mesos_package_tls: true") >= 2, run.output[-5000:]
+    assert (ca / (AGENT + ".key")).read_text().splitlines()[1] not in run.output
+    for host, path in env_files.items():
+        assert on(host, "cat", path).stdout == before[host], host
+        assert on(host, "sh", "-c", "ls -d /etc/mesos-master/tls /etc/mesos-agent/tls", check=False).returncode != 0

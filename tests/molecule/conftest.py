@@ -41,12 +41,24 @@ def run_molecule(testbed):
     return run
 
 
-def secret_forms(testbed, http_secret):
-    """Every form of the scenario's test secrets that must never show: plain, base64, base64 of user:secret."""
+# Every principal of the scenarios whose secret is derived from the cluster credentials key: the master's
+# monitoring and framework principals, the default scenario's agent, the dind scenario's agents.
+DERIVED_PRINCIPALS = ("mesos-master-ops", "mesos-monitoring", "mesos-framework", "mdt-molecule-debian12",
+                      "dind-host/a", "dind-host/b", "dind-host/c")
+
+
+def secret_forms(testbed, http_secret, credentials_key):
+    """Every form of the scenario's test secrets that must never show: plain, base64, base64 of user:secret;
+    the cluster credentials key and each secret derived from it (and base64 of principal:secret)."""
+    from ansible_collections.mesos.docker.plugins.module_utils._cluster_auth import derived_secret
+
     user, password = testbed["TESTBED_REGISTRY_USER"], testbed["TESTBED_REGISTRY_PASSWORD"]
     forms = []
-    for secret in (password, http_secret):
+    derived = dict((p, derived_secret(credentials_key, p)) for p in DERIVED_PRINCIPALS)
+    for secret in (password, http_secret, credentials_key) + tuple(derived.values()):
         forms += [secret, base64.b64encode(secret.encode()).decode()]
+    for principal, secret in derived.items():
+        forms.append(base64.b64encode(("%s:%s" % (principal, secret)).encode()).decode())
     for pair in ("%s:%s" % (user, password), "molecule:%s" % http_secret):
         forms.append(base64.b64encode(pair.encode()).decode())
     return forms
@@ -58,10 +70,12 @@ def run_audited_scenario(run_molecule, testbed):
 
     def run(scenario):
         http_secret = "molecule-" + secrets.token_hex(12)
+        credentials_key = "molecule-key-" + secrets.token_hex(16)
         rc, out = run_molecule(scenario, "test",
-                               extra_env={"MOLECULE_AGENT_HTTP_SECRET": http_secret, "ANSIBLE_VERBOSITY": "3"})
+                               extra_env={"MOLECULE_AGENT_HTTP_SECRET": http_secret, "ANSIBLE_VERBOSITY": "3",
+                                          "MOLECULE_CREDENTIALS_KEY": credentials_key})
         assert rc == 0, "molecule test -s %s failed (rc %d):\n%s" % (scenario, rc, out[-30000:])
-        shown = [i for i, form in enumerate(secret_forms(testbed, http_secret)) if form in out]
+        shown = [i for i, form in enumerate(secret_forms(testbed, http_secret, credentials_key)) if form in out]
         assert not shown, "test secrets (forms %s) show in the molecule output of %s" % (shown, scenario)
 
     return run

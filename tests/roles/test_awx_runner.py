@@ -73,6 +73,9 @@ def test_site_through_ansible_runner(systemd_host, tmp_path):
         "docker_config_registries": [{"registry": "registry.example.invalid:5000", "username": "deploy",
                                       "password": SECRET}],
         "iptables_agent_port_firewall": True,
+        # No master here (the stand-in agent registers nowhere): the cluster credentials key is given.
+        "mesos_agent_credentials_key": "role-test-key",
+        "mesos_agent_registration_timeout": 0,
         "iptables_agent_port_sources": ["127.0.0.1"],
     }))
     (private / "env" / "envvars").write_text(yaml.safe_dump({

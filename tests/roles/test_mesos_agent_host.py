@@ -72,6 +72,11 @@ def agent(systemd_host, tmp_path_factory):
         "mesos_agent_flags": {"resources": {"cpus": 2, "mem": 512, "ports": ["31000-31099"]},
                               "attributes": {"rack": "r1", "zone": "a"}},
         "mesos_agent_health_timeout": 30,
+        # No master here (the stand-in agent registers nowhere): the cluster credentials key is given.
+        "mesos_agent_credentials_key": "role-test-key",
+        "mesos_agent_registration_timeout": 0,
+        # The stand-in's /flags is read below without credentials (no docker_config here).
+        "mesos_agent_http_authentication": "auto",
     }
     first = host.roles(["mesos_agent"], variables)
     return host, variables, first

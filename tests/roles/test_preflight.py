@@ -18,6 +18,8 @@ GOOD_AGENT = {
     "mesos_agent_install_method": "binary",
     "mesos_agent_binary": os.path.join(REPO, "tests", "standin", "mesos-agent"),
     "mesos_agent_master": "10.0.0.1:5050",
+    # No `masters` group here: the cluster credentials key is given.
+    "mesos_agent_credentials_key": "preflight-test-key",
 }
 
 # Preflight only: the package file is never read before the install phase.
@@ -83,6 +85,21 @@ def run_preflight(tmp_path, role, variables):
                  ["mesos_master_flags_via=cmdline", "zk"], id="master-credentials-on-cmdline"),
     pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_registry="zookeeper"),
                  ["mesos_master_registry", "zookeeper", "replicated_log, in_memory"], id="master-unknown-registry"),
+    pytest.param("mesos_agent", dict(GOOD_AGENT, mesos_agent_credentials_key=""),
+                 ["agent authentication is on", "mesos_agent_credentials_key", "`masters` group"],
+                 id="agent-authentication-without-credential"),
+    pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_acls={"run_task": []}),
+                 ["mesos_master_acls", "run_task", "run_tasks"], id="acl-unknown-key"),
+    pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_acls='{"run_tasks": ['),
+                 ["mesos_master_acls", "JSON"], id="acl-bad-json"),
+    pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_acls={"run_tasks": [
+        {"principals": {"values": ["intruder"]}, "users": {"values": ["root"]}}]}),
+                 ["mesos_master_acls", "intruder"], id="acl-unknown-principal"),
+    pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_frameworks=[
+        {"principal": "batch", "secret": "", "roles": ["*"], "users": ["nobody"]}]),
+                 ["mesos_master_frameworks", "\"batch\"", "empty secret"], id="framework-empty-secret"),
+    pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_monitoring_principal="mesos-master-ops"),
+                 ["used more than once: mesos-master-ops"], id="principal-twice"),
     pytest.param("docker_engine", {"docker_engine_registry_ca_certs": [{"registry": "r.example:5443", "ca": "not a pem"}]},
                  ["docker_engine_registry_ca_certs", "r.example:5443", "BEGIN CERTIFICATE"], id="registry-ca-not-pem"),
     pytest.param("docker_engine", {"docker_engine_min_version": "99.0.0"},

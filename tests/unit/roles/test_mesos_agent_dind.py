@@ -70,6 +70,7 @@ PREFLIGHT_PLAY = """
     mesos_agent_dind_master: 127.0.0.1:5050
     mesos_agent_dind_agents: [{name: a}]
     mesos_agent_dind_docker_config: {auths: {"127.0.0.1:5000": {auth: dXNlcjpzM2NyM3Q=}}}
+    mesos_agent_dind_credentials_key: unit-test-cluster-key
   tasks:
     - ansible.builtin.include_role:
         name: mesos.docker.mesos_agent_dind
@@ -109,7 +110,8 @@ def test_docker_config_turns_http_authentication_on(tmp_path):
     assert flags["docker_config"] == "file:///etc/mesos-agent-dind/docker_config.json"
     assert flags["authenticate_http_readonly"] is True and flags["authenticate_http_readwrite"] is True
     assert flags["http_credentials"] == "file:///etc/mesos-agent-dind/http_credentials.json"
-    assert sorted(specs[0]["secret_files"]) == ["/etc/mesos-agent-dind/docker_config.json",
+    assert sorted(specs[0]["secret_files"]) == ["/etc/mesos-agent-dind/a.credential.json",
+                                                "/etc/mesos-agent-dind/docker_config.json",
                                                 "/etc/mesos-agent-dind/http_credentials.json"]
     assert "dXNlcjpzM2NyM3Q=" not in proc.stdout and "WARNING mesos_agent_dind" not in proc.stdout
 
@@ -122,11 +124,35 @@ def test_opting_out_warns(tmp_path):
     assert "reads the registry credentials from /flags and /state" in proc.stdout
 
 
-def test_no_docker_config_no_authentication(tmp_path):
+def test_http_authentication_is_on_without_docker_config_too(tmp_path):
     proc, specs = preflight(tmp_path, mesos_agent_dind_docker_config={})
     assert proc.returncode == 0, proc.stdout
+    assert "docker_config" not in specs[0]["flags"]
+    assert specs[0]["flags"]["http_credentials"] == "file:///etc/mesos-agent-dind/http_credentials.json"
+
+
+def test_auto_without_docker_config_no_authentication(tmp_path):
+    proc, specs = preflight(tmp_path, mesos_agent_dind_docker_config={}, mesos_agent_dind_http_authentication="auto")
+    assert proc.returncode == 0, proc.stdout
     assert "docker_config" not in specs[0]["flags"] and "http_credentials" not in specs[0]["flags"]
-    assert specs[0]["secret_files"] == []
+    assert specs[0]["secret_files"] == ["/etc/mesos-agent-dind/a.credential.json"]
+
+
+def test_each_agent_registers_with_its_own_credential(tmp_path):
+    proc, specs = preflight(tmp_path, mesos_agent_dind_agents=[{"name": "a"}, {"name": "b", "principal": "rack-1/b"}])
+    assert proc.returncode == 0, proc.stdout
+    assert [(s["principal"], s["credential_path"], s["flags"]["credential"]) for s in specs] == [
+        ("localhost/a", "/etc/mesos-agent-dind/a.credential.json", "file:///etc/mesos-agent-dind/a.credential.json"),
+        ("rack-1/b", "/etc/mesos-agent-dind/b.credential.json", "file:///etc/mesos-agent-dind/b.credential.json")]
+    assert "/etc/mesos-agent-dind/b.credential.json" not in specs[0]["secret_files"]
+    assert "/etc/mesos-agent-dind/a.credential.json" not in specs[1]["secret_files"]
+
+
+def test_no_agent_authentication_no_credential(tmp_path):
+    proc, specs = preflight(tmp_path, mesos_agent_dind_authentication="disabled")
+    assert proc.returncode == 0, proc.stdout
+    assert "credential" not in specs[0]["flags"] and specs[0]["credential_path"] is None
+    assert "/etc/mesos-agent-dind/a.credential.json" not in specs[0]["secret_files"]
 
 
 @pytest.mark.parametrize(
@@ -139,6 +165,8 @@ def test_no_docker_config_no_authentication(tmp_path):
         ({"mesos_agent_dind_http_authentication": "off"}, "mesos_agent_dind_http_authentication=off (auto|enabled|disabled)"),
         ({"mesos_agent_dind_docker_config": {}, "mesos_agent_dind_agents": [{"name": "a", "flags": {"docker_config": '{"auths": {}}'}}]},
          "docker_config given as a value in mesos_agent_dind_agents[a].flags"),
+        ({"mesos_agent_dind_credentials_key": ""},
+         "agent authentication is on (mesos_agent_dind_authentication=enabled) but there is no credential"),
     ],
 )
 def test_preflight_refuses(tmp_path, extra, message):

@@ -13,7 +13,8 @@
 # Settings come from the environment (set by the role): MESOS_PACKAGE_PATCHES (space-separated
 # file names under /recipe/patches), MESOS_PACKAGE_PREFIX, MESOS_PACKAGE_CONFIGURE_OPTIONS,
 # MESOS_PACKAGE_CFLAGS, MESOS_PACKAGE_CXXFLAGS, MESOS_PACKAGE_JOBS (0: one per core),
-# MESOS_PACKAGE_VERSION, MESOS_PACKAGE_CODENAME, MESOS_PACKAGE_MAINTAINER.
+# MESOS_PACKAGE_VERSION, MESOS_PACKAGE_CODENAME, MESOS_PACKAGE_MAINTAINER, MESOS_PACKAGE_FLAVOUR
+# (empty, or "tls" for a build with libprocess TLS: Version <version>~<codename>+tls).
 set -euo pipefail
 
 STOP_AFTER=${1:-package}
@@ -129,6 +130,9 @@ compute_depends() {
 
 stage_package() {
   local version=${MESOS_PACKAGE_VERSION:?} codename=${MESOS_PACKAGE_CODENAME:?} arch program lib
+  local flavour=${MESOS_PACKAGE_FLAVOUR:+"+$MESOS_PACKAGE_FLAVOUR"} features=""
+  [ "${MESOS_PACKAGE_FLAVOUR:-}" != tls ] ||
+    features=" With libprocess TLS (--enable-ssl, libevent): LIBPROCESS_SSL_ENABLED=true turns it on."
   arch=$(dpkg --print-architecture)
   rm -rf "$ROOT" "$OUT"
   mkdir -p "$ROOT$PREFIX"/{sbin,bin,lib,libexec/mesos,share/mesos} "$ROOT/usr/sbin" "$ROOT/usr/bin" "$OUT"
@@ -157,7 +161,7 @@ stage_package() {
   mkdir -p "$ROOT/DEBIAN"
   cat >"$ROOT/DEBIAN/control" <<EOF
 Package: mesos
-Version: $version~$codename
+Version: $version~$codename$flavour
 Architecture: $arch
 Maintainer: ${MESOS_PACKAGE_MAINTAINER:-mesos.docker <root@localhost>}
 Installed-Size: $size
@@ -169,9 +173,9 @@ Description: Apache Mesos cluster manager (master, agent, executors)
  Built from the Apache Mesos source for Debian $codename with Debian's own libraries
  by the mesos.docker.mesos_package role. Files under $PREFIX; mesos-master,
  mesos-agent (and mesos-slave) in /usr/sbin, mesos-execute in /usr/bin.
- No service units: the mesos.docker roles write those.
+ No service units: the mesos.docker roles write those.$features
 EOF
-  dpkg-deb --root-owner-group -Zxz --build "$ROOT" "$OUT/mesos_${version}~${codename}_${arch}.deb"
+  dpkg-deb --root-owner-group -Zxz --build "$ROOT" "$OUT/mesos_${version}~${codename}${flavour}_${arch}.deb"
 }
 
 main() {
