@@ -171,8 +171,8 @@ def master_get(ca_dir, master, path, auth):
 def registered_agents(ca_dir, master, auth):
     try:
         return [a["id"] for a in master_get(ca_dir, master, "/master/slaves", auth).json()["slaves"] if a["active"]]
-    except Exception:  # pylint: disable=broad-except
-        return []
+    except Exception as error:  # pylint: disable=broad-except
+        return ["error: %s" % error]
 
 
 def main():
@@ -221,8 +221,11 @@ def main():
         # Registered over TLS (the master takes nothing else), and again after an agent restart.
         agents = registered_agents(ca_dir, master, auth)
         print("register:   agents active at https://%s:5050/master/slaves: %s" % (master, agents))
-        if not agents:
+        if not agents or agents[0].startswith("error"):
             return 1
+        agent_env = on(AGENT, "cat", "/etc/default/mesos-agent").stdout
+        executor_env = [line for line in agent_env.splitlines() if line.startswith("MESOS_EXECUTOR_ENVIRONMENT_VARIABLES=")]
+        print("executors:  %s" % (executor_env[0][:300] if executor_env else "no MESOS_EXECUTOR_ENVIRONMENT_VARIABLES"))
         on(AGENT, "systemctl", "restart", "mesos-agent")
         restarted = time.time()
         time.sleep(1)

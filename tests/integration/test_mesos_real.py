@@ -18,6 +18,7 @@ and look at the agent, its Docker and its checkpoint:
   403 on ``/teardown`` and the maintenance schedule, an agent with a wrong or no ``--credential`` never
   registers, and the role fails, saying so, when the masters refuse its agent's credential.
 """
+import base64
 import json
 import os
 import re
@@ -138,6 +139,8 @@ def cluster(testbed, tmp_path_factory):
         "agent_address": address(AGENT),
         "master_auth": credentials(MASTER, "/etc/mesos-master/http_credentials.json"),
         "framework_auth": {"principal": FRAMEWORK, "secret": on(MASTER, "cat", FRAMEWORK_SECRET).stdout},
+        "registry_auth": base64.b64encode(("%s:%s" % (testbed["TESTBED_REGISTRY_USER"],
+                                                      testbed["TESTBED_REGISTRY_PASSWORD"])).encode()).decode(),
         "monitoring_auth": [c for c in json.loads(on(MASTER, "cat", "/etc/mesos-master/http_credentials.json").stdout)
                             ["credentials"] if c["principal"] == "mesos-monitoring"][0],
         "agent_auth": credentials(AGENT, "/etc/mesos-agent/http_credentials.json"),
@@ -473,6 +476,9 @@ def test_the_role_says_so_when_the_master_refuses_the_agent(cluster, tmp_path):
         assert run.rc != 0, run.output[-30000:]
         assert "did not register" in run.output and "refused its credential" in run.output, run.output[-5000:]
         assert "another-cluster-key" not in run.output
+        # What the failure quotes of the agent's log: never its start-up line, which holds the registry credentials.
+        assert "Flags at startup" not in run.output
+        assert cluster["registry_auth"] not in run.output
     finally:
         again = run_ansible_playbook(str(playbook), inventory=cluster["inventory"], extra_vars=master)
         assert again.rc == 0, again.output[-5000:]
