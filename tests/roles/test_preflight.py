@@ -29,6 +29,11 @@ GOOD_MASTER = {
 }
 
 
+# An ACL entry naming a principal the master does not have; a framework whose secret is empty.
+INTRUDER_MAY_RUN_AS_ROOT = {"principals": {"values": ["intruder"]}, "users": {"values": ["root"]}}
+BATCH_WITH_EMPTY_SECRET = {"principal": "batch", "secret": "", "roles": ["*"], "users": ["nobody"]}
+
+
 def run_preflight(tmp_path, role, variables):
     playbook = tmp_path / "preflight.yml"
     playbook.write_text(
@@ -92,11 +97,9 @@ def run_preflight(tmp_path, role, variables):
                  ["mesos_master_acls", "run_task", "run_tasks"], id="acl-unknown-key"),
     pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_acls='{"run_tasks": ['),
                  ["mesos_master_acls", "JSON"], id="acl-bad-json"),
-    pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_acls={"run_tasks": [
-        {"principals": {"values": ["intruder"]}, "users": {"values": ["root"]}}]}),
+    pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_acls={"run_tasks": [INTRUDER_MAY_RUN_AS_ROOT]}),
                  ["mesos_master_acls", "intruder"], id="acl-unknown-principal"),
-    pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_frameworks=[
-        {"principal": "batch", "secret": "", "roles": ["*"], "users": ["nobody"]}]),
+    pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_frameworks=[BATCH_WITH_EMPTY_SECRET]),
                  ["mesos_master_frameworks", "\"batch\"", "empty secret"], id="framework-empty-secret"),
     pytest.param("mesos_master", dict(GOOD_MASTER, mesos_master_monitoring_principal="mesos-master-ops"),
                  ["used more than once: mesos-master-ops"], id="principal-twice"),
