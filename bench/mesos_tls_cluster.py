@@ -92,8 +92,8 @@ PLAYBOOK = """
 def sh(*command, check=True, timeout=600, **kwargs):
     proc = subprocess.run(list(command), capture_output=True, text=True, timeout=timeout, check=False, **kwargs)
     if check and proc.returncode != 0:
-        raise SystemExit("%s failed (%d): %s%s" % (" ".join(command), proc.returncode, proc.stdout[-3000:],
-                                                  proc.stderr[-3000:]))
+        raise SystemExit("%s failed (%d): %s%s"
+                         % (" ".join(command), proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:]))
     return proc
 
 
@@ -177,7 +177,7 @@ def registered_agents(ca_dir, master, auth):
 
 def main():
     import requests  # pylint: disable=import-outside-toplevel
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--package", default=None)
     parser.add_argument("--keep", action="store_true", help="leave the hosts running")
     parser.add_argument("--prepare", action="store_true", help="only hosts, lab CA and docker.yml; keep them")
@@ -246,7 +246,9 @@ def main():
         print("re-register: %.1f s after `systemctl restart mesos-agent` (slave/registered = 1 over https)"
               % (time.time() - restarted))
         print("agent log:  %s" % " | ".join(
-            on(AGENT, "sh", "-c", "journalctl -u mesos-agent --no-pager -n 400 | grep -E 'client certificates|server certificates|Registered with master|SSL' | grep -v 'Flags at startup' | tail -n 4 | cut -c1-200").stdout.splitlines()))
+            on(AGENT, "sh", "-c", "journalctl -u mesos-agent --no-pager -n 400 | grep -v 'Flags at startup' "
+               "| grep -E 'client certificates|server certificates|Registered with master|SSL' "
+               "| tail -n 4 | cut -c1-200").stdout.splitlines()))
 
         # A docker task through the master, the framework on https with a client certificate.
         framework_secret = on(MASTER, "cat", "/etc/mesos-master/frameworks/mesos-framework.secret", check=False)
