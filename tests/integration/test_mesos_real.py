@@ -506,7 +506,7 @@ def test_the_roles_refuse_tls_on_a_package_built_without_it(cluster, tmp_path):
     option that builds TLS in, before they write any TLS file or configuration."""
     package = os.path.basename(mesos_package_path())
     if "+tls_" in package:
-        pytest.skip("%s is built with TLS (bench/mesos_tls_cluster.sh runs a cluster on it)" % package)
+        pytest.skip("%s is built with TLS (bench/mesos_tls_cluster.py runs a cluster on it)" % package)
     ca = tmp_path / "ca"
     run = run_ansible_playbook(os.path.join(REPO, "playbooks", "tls_lab_ca.yml"), inventory=cluster["inventory"],
                                extra_vars={"tls_lab_ca_hosts": "all", "tls_lab_ca_gather_facts": False,
