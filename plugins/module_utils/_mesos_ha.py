@@ -64,6 +64,7 @@ def quorum_errors(masters, quorum, registry, zk):
 def serial_errors(serial):
     """Why ``serial`` (an Ansible batch size: a count or a percentage) is not a usable batch size."""
     match = SERIAL_RE.match(str(serial).strip())
+    serial = str(serial)
     if not match:
         return ["serial %r is neither a count (e.g. 2) nor a percentage (e.g. 10%%)" % (serial,)]
     value, percent = int(match.group(1)), match.group(2)

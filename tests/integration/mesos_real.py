@@ -8,6 +8,9 @@ container (``docker exec``), and its ``/state`` and ``/slaves`` say what became 
 import base64
 import io
 import json
+import os
+import re
+import subprocess
 import tarfile
 import time
 import urllib.request
@@ -214,3 +217,56 @@ class Master:
     def log(self, name):
         exec_id = self.api.exec_create(self.name, ["cat", "/tmp/%s.log" % name])
         return self.api.exec_start(exec_id).decode(errors="replace")
+
+
+def docker(*args, check=True):
+    proc = subprocess.run(["docker"] + list(args), capture_output=True, text=True, timeout=300, check=False)
+    if check:
+        assert proc.returncode == 0, "docker %s: %s%s" % (" ".join(args), proc.stdout, proc.stderr)
+    return proc
+
+
+def on(host, *command, check=True):
+    return docker("exec", host, *command, check=check)
+
+
+def address(host):
+    return docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", host).stdout.strip()
+
+
+def credentials(host, path):
+    return json.loads(on(host, "cat", path).stdout)["credentials"][0]
+
+
+# The hosts run the Debian release the package was built for (``mesos_<version>~<codename>_<arch>.deb``, as
+# playbooks/mesos_package.yml names it): bench/mesos_package_build.sh runs this module on each release's package.
+SYSTEMD_IMAGE_OF_RELEASE = {"bullseye": "TESTBED_IMAGE_SYSTEMD11", "bookworm": "TESTBED_IMAGE_SYSTEMD12",
+                            "trixie": "TESTBED_IMAGE_SYSTEMD13"}
+
+
+def host_image(testbed, package):
+    """The test bed's systemd image of the package's Debian release; Debian 12 when its name names none."""
+    release = re.search(r"~(bullseye|bookworm|trixie)(\+tls)?_[^_]+\.deb$", os.path.basename(package))
+    return testbed[SYSTEMD_IMAGE_OF_RELEASE[release.group(1) if release else "bookworm"]]
+
+
+# Creates the hosts of ``groups`` (an expression of the inventory's groups) as systemd containers, then runs
+# playbooks/site.yml on them.
+HOSTS_THEN_SITE = """
+- name: Create the hosts
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Create each host as a systemd container able to run Docker
+      ansible.builtin.include_tasks: {repo}/playbooks/tasks/lab_host.yml
+      vars:
+        lab_host_name: "{{{{ item }}}}"
+        lab_host_image: "{{{{ hostvars[item].lab_image }}}}"
+        lab_host_labels:
+          {label}: real-mesos
+      loop: "{{{{ {groups} }}}}"
+
+- name: Provision
+  ansible.builtin.import_playbook: {repo}/playbooks/site.yml
+"""

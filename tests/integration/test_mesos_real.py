@@ -31,6 +31,7 @@ import pytest
 import requests
 
 from conftest import REPO, TEST_LABEL, mesos_package_path, run_ansible_playbook
+from mesos_real import HOSTS_THEN_SITE, address, credentials, docker, host_image, on
 from testbed_env import SecretsHidden
 
 pytestmark = pytest.mark.real_mesos
@@ -41,37 +42,6 @@ TASK_TOOL = os.path.join(REPO, "lab", "mesos_task.py")
 # The framework principal mesos_master provisions by default, and where it keeps its secret.
 FRAMEWORK = "mesos-framework"
 FRAMEWORK_SECRET = "/etc/mesos-master/frameworks/%s.secret" % FRAMEWORK
-
-
-def docker(*args, check=True):
-    proc = subprocess.run(["docker"] + list(args), capture_output=True, text=True, timeout=300, check=False)
-    if check:
-        assert proc.returncode == 0, "docker %s: %s%s" % (" ".join(args), proc.stdout, proc.stderr)
-    return proc
-
-
-def on(host, *command, check=True):
-    return docker("exec", host, *command, check=check)
-
-
-def address(host):
-    return docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", host).stdout.strip()
-
-
-def credentials(host, path):
-    return json.loads(on(host, "cat", path).stdout)["credentials"][0]
-
-
-# The hosts run the Debian release the package was built for (``mesos_<version>~<codename>_<arch>.deb``, as
-# playbooks/mesos_package.yml names it): bench/mesos_package_build.sh runs this module on each release's package.
-SYSTEMD_IMAGE_OF_RELEASE = {"bullseye": "TESTBED_IMAGE_SYSTEMD11", "bookworm": "TESTBED_IMAGE_SYSTEMD12",
-                            "trixie": "TESTBED_IMAGE_SYSTEMD13"}
-
-
-def host_image(testbed, package):
-    """The test bed's systemd image of the package's Debian release; Debian 12 when its name names none."""
-    release = re.search(r"~(bullseye|bookworm|trixie)(\+tls)?_[^_]+\.deb$", os.path.basename(package))
-    return testbed[SYSTEMD_IMAGE_OF_RELEASE[release.group(1) if release else "bookworm"]]
 
 
 def _inventory(testbed, package):
@@ -100,33 +70,13 @@ def _inventory(testbed, package):
         "agents": {"hosts": {AGENT: None}, "vars": agents}}}}
 
 
-_PLAYBOOK = """
-- name: Create the hosts
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: Create each host as a systemd container able to run Docker
-      ansible.builtin.include_tasks: {repo}/playbooks/tasks/lab_host.yml
-      vars:
-        lab_host_name: "{{{{ item }}}}"
-        lab_host_image: "{{{{ hostvars[item].lab_image }}}}"
-        lab_host_labels:
-          {label}: real-mesos
-      loop: "{{{{ groups['masters'] + groups['agents'] }}}}"
-
-- name: Provision
-  ansible.builtin.import_playbook: {repo}/playbooks/site.yml
-"""
-
-
 @pytest.fixture(scope="module")
 def cluster(testbed, tmp_path_factory):
     work = tmp_path_factory.mktemp("real-mesos")
     inventory = work / "inventory.yml"
     inventory.write_text(json.dumps(_inventory(testbed, mesos_package_path())))
     playbook = work / "cluster.yml"
-    playbook.write_text(_PLAYBOOK.format(repo=REPO, label=TEST_LABEL))
+    playbook.write_text(HOSTS_THEN_SITE.format(repo=REPO, label=TEST_LABEL, groups="groups['masters'] + groups['agents']"))
     for host in (MASTER, AGENT):
         docker("rm", "-f", "-v", host, check=False)
         docker("volume", "rm", "-f", host + "-docker", check=False)
