@@ -64,8 +64,10 @@ def _inventory(testbed, package):
         "ansible_connection": "community.docker.docker",
         "ansible_python_interpreter": "/usr/bin/python3",
         "ansible_pipelining": True,
-        "lab_image": host_image(testbed, package),
+        "lab_image": cluster_image(testbed, package),
         "mesos_credentials_key": CREDENTIALS_KEY,
+        # The masters' ZooKeeper identity (mesos_master_zk_user) and its password, derived from the key as theirs is.
+        "zookeeper_mesos_password": derived_secret(CREDENTIALS_KEY, "zookeeper/mesos"),
         "mesos_master_install_method": "deb", "mesos_master_deb_file": package,
         "mesos_agent_install_method": "deb", "mesos_agent_deb_file": package,
     }
@@ -81,6 +83,13 @@ def _inventory(testbed, package):
         "zookeepers": {"hosts": dict.fromkeys(MASTERS)},
         "masters": {"hosts": dict.fromkeys(MASTERS)},
         "agents": {"hosts": dict.fromkeys(AGENTS), "vars": agents}}}}
+
+
+def cluster_image(testbed, package):
+    """The Debian 12 systemd image with the cluster's Debian packages already there (tests/testbed/images/
+    systemd12-cluster: five hosts need not download them five times); another release's plain systemd image."""
+    image = host_image(testbed, package)
+    return testbed["TESTBED_IMAGE_SYSTEMD12_CLUSTER"] if image == testbed["TESTBED_IMAGE_SYSTEMD12"] else image
 
 
 def remove_hosts():
@@ -112,7 +121,9 @@ def ha(testbed, tmp_path_factory):
         "zk": on(AGENTS[0], "sh", "-c", ". /etc/default/mesos-agent; echo $MESOS_MASTER").stdout.strip(),
     })
     yield info
-    remove_hosts()
+    # For a look at the cluster after a failure: MESOS_DOCKER_TEST_KEEP_HA=1 leaves the hosts running.
+    if os.environ.get("MESOS_DOCKER_TEST_KEEP_HA") != "1":
+        remove_hosts()
 
 
 def metrics(ha, host, timeout=3):

@@ -252,7 +252,7 @@ cmd_up() {
   mkdir -p "$STATE"
   install_packages
   start_dockerd
-  local busybox debian12 systemd12 debian11="" debian13="" systemd11="" systemd13=""
+  local busybox debian12 systemd12 systemd12_cluster debian11="" debian13="" systemd11="" systemd13=""
   busybox=$(ensure_image busybox)
   debian12=$(ensure_image debian12)
   systemd12=$(ensure_image systemd12)
@@ -260,6 +260,7 @@ cmd_up() {
   debian13=$(ensure_image debian13) || log "Debian 13 image not built: its suite did not bootstrap offline"
   [ -z "$debian11" ] || systemd11=$(ensure_image systemd11) || log "Debian 11 systemd image not built"
   [ -z "$debian13" ] || systemd13=$(ensure_image systemd13) || log "Debian 13 systemd image not built"
+  systemd12_cluster=$(ensure_image systemd12-cluster)
   start_registry
   push_private_image "$busybox" "$REGISTRY_ADDR/testbed/busybox:latest"
   start_tls_registry
@@ -279,10 +280,11 @@ TESTBED_IMAGE_DEBIAN11=$debian11
 TESTBED_IMAGE_DEBIAN13=$debian13
 TESTBED_IMAGE_SYSTEMD11=$systemd11
 TESTBED_IMAGE_SYSTEMD13=$systemd13
+TESTBED_IMAGE_SYSTEMD12_CLUSTER=$systemd12_cluster
 TESTBED_TEST_LABEL=$TEST_LABEL
 ENV
   )
-  log "up: registry $REGISTRY_ADDR, images $busybox $debian12 $systemd12 $debian11 $debian13 $systemd11 $systemd13"
+  log "up: registry $REGISTRY_ADDR, images $busybox $debian12 $systemd12 $systemd12_cluster $debian11 $debian13 $systemd11 $systemd13"
 }
 
 stop_pidfile() { # stop_pidfile FILE NAME
