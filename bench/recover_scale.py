@@ -20,7 +20,9 @@ Sides, measured in the same run on the same containers, each round in alternatin
 
   mesos    what the agent does (``Docker::ps`` in ``src/docker/docker.cpp``): ``docker -H <sock> ps -a``, then
            ``docker -H <sock> inspect --type=container <name>`` of each ``mesos-`` name, one process per
-           container, in batches of 100 at once (``DOCKER_PS_MAX_INSPECT_CALLS``), each output parsed as JSON
+           container, in batches of 100 at once (``DOCKER_PS_MAX_INSPECT_CALLS``), each output parsed as JSON;
+           the client is ``docker`` from PATH, as the agent's ``--docker`` default (``BENCH_RECOVER_DOCKER_CLI``
+           another, e.g. ``/usr/bin/docker`` of Debian's docker.io)
   task     one ``mesos.docker.recover`` task (``work_dir`` given: agent ID and known containers from the
            checkpoint; ``kill_orphans: false``, so every round sees the same containers) in ``ansible-playbook``
            on localhost, timed by a callback from task start to its result (Ansible's own start-up is not
@@ -28,17 +30,24 @@ Sides, measured in the same run on the same containers, each round in alternatin
   process  the module alone: ``python -m ansible_collections.mesos.docker.plugins.modules.recover <args>``,
            as the host's Python runs it, without Ansible's controller (start-up, imports, list, checkpoint,
            classification, JSON out)
+  adhoc    ``ansible localhost -c local -m mesos.docker.recover -a <args>``, the whole command: Ansible's
+           own start-up (a few seconds on its own) counted
 
 With ``BENCH_RECOVER_BASELINE=<tree>`` (a checkout of the collection, e.g. ``git worktree add /tmp/base main``)
-the module of that tree is measured too (``task@base``, ``process@base``), and its results must equal this
+the module of that tree is measured too (``task@base``, ``process@base``, ``adhoc@base``), and its results must equal this
 tree's: same agent, same known IDs, same known/orphans/foreign entries, same skipped checkpoint runs.
 
 Every module run's result is also checked against what the mix says each container is.
 
+Printed: each side's wall seconds per round and their median, the ratio of the medians (mesos / side) and,
+for the mesos and process sides, the CPU seconds of the side's processes plus the bench dockerd's (a
+playbook's CPU is not the task's, so none for task): on a machine shared with other work, the wall times
+move with the load, the CPU seconds much less.
+
 The engine is a dockerd of the bench's own (``unix:///run/bench-recover-docker.sock``, data root
 ``/var/lib/bench-recover-docker``), started and stopped by the bench, so that the test bed's engine, where
 tests classify ``mesos-`` containers, never sees these. ``BENCH_RECOVER_DOCKER_HOST`` takes an engine
-already running instead (the bench then removes only the containers it made). The image is the test bed's
+already running instead; it must hold no ``mesos-`` container (the bench then removes only what it made). The image is the test bed's
 busybox, copied from the main engine (``docker save | docker load``). Everything the bench made is removed
 when it ends (``--keep`` leaves it for a look).
 
@@ -78,6 +87,8 @@ BENCH_LABEL = "mesos-docker-bench"
 AGENT_LABEL = "org.apache.mesos.agent_id"
 MAX_INSPECT_CALLS = 100  # DOCKER_PS_MAX_INSPECT_CALLS, src/slave/constants.hpp
 SANDBOX = "/mnt/mesos/sandbox"
+# The client the agent runs (its --docker flag, default "docker" from PATH); e.g. /usr/bin/docker for Debian's docker.io
+DOCKER_CLI = os.environ.get("BENCH_RECOVER_DOCKER_CLI") or shutil.which("docker") or "docker"
 
 CALLBACK = '''
 import json, os, time
@@ -196,8 +207,11 @@ class Engine:
         return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
 
     def version(self):
-        proc = self.docker("version", "--format", "{{.Client.Version}} {{.Server.Version}}", text=True)
-        return proc.stdout.strip()
+        """``<client version> (<client path>)/<server version>``."""
+        proc = subprocess.run([DOCKER_CLI, "-H", self.host, "version", "--format", "{{.Client.Version}} {{.Server.Version}}"],
+                              check=False, capture_output=True, text=True)
+        client, _sep, server = proc.stdout.strip().partition(" ")
+        return "%s (%s)/%s" % (client, DOCKER_CLI, server)
 
 
 def mounts_under(roots):
@@ -380,7 +394,7 @@ def mesos_side(engine, prefix="mesos-"):
 
     Returns (seconds, {name: parsed inspect})."""
     start = time.monotonic()
-    ps = subprocess.run(["docker", "-H", engine.host, "ps", "-a"], capture_output=True, check=True, text=True)
+    ps = subprocess.run([DOCKER_CLI, "-H", engine.host, "ps", "-a"], capture_output=True, check=True, text=True)
     lines = [line for line in ps.stdout.split("\n") if line.strip()][1:]  # header skipped
     names = []
     while lines:  # createInspectBatch takes lines from the back
@@ -391,7 +405,7 @@ def mesos_side(engine, prefix="mesos-"):
     inspected = {}
     for at in range(0, len(names), MAX_INSPECT_CALLS):
         batch = names[at:at + MAX_INSPECT_CALLS]
-        procs = [(name, subprocess.Popen(["docker", "-H", engine.host, "inspect", "--type=container", name],
+        procs = [(name, subprocess.Popen([DOCKER_CLI, "-H", engine.host, "inspect", "--type=container", name],
                                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE))
                  for name in batch]
         for name, proc in procs:
@@ -431,7 +445,8 @@ def process_side(root, args, scratch):
 
 
 class TaskSide:
-    """One ansible-playbook per sample: a warm-up task, then the timed task."""
+    """One ansible-playbook per sample: a warm-up task, the timed task; then the same for ``ansible.builtin.ping``,
+    Ansible's own cost of a task (``ping`` attribute: its seconds in the last run)."""
 
     def __init__(self, root, args, scratch):
         self.scratch = scratch
@@ -440,8 +455,10 @@ class TaskSide:
         with open(os.path.join(scratch, "bench_timer.py"), "w") as handle:
             handle.write(CALLBACK)
         task = {"mesos.docker.recover": args}
+        ping = {"ansible.builtin.ping": {}}
         play = [{"name": "bench", "hosts": "all", "gather_facts": False, "tasks": [
-            dict(task, name="warm-up"), dict(task, name="timed")]}]
+            dict(task, name="warm-up"), dict(task, name="timed"), dict(ping, name="ping warm-up"),
+            dict(ping, name="ping timed")]}]
         with open(self.playbook, "w") as handle:
             json.dump(play, handle)
         self.env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=root, ANSIBLE_CALLBACK_PLUGINS=scratch,
@@ -458,7 +475,24 @@ class TaskSide:
             sys.exit("the bench playbook failed:\n%s\n%s" % (proc.stdout[-4000:], proc.stderr[-4000:]))
         with open(self.timings) as handle:
             records = dict((r["task"], r) for r in (json.loads(line) for line in handle if line.strip()))
+        self.ping = records["ping timed"]["seconds"]
         return records["timed"]["seconds"], records["timed"]["result"]
+
+
+def adhoc_side(root, args, scratch, module="mesos.docker.recover"):
+    """``ansible localhost -m mesos.docker.recover``, the whole command: Ansible's start-up counted."""
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=root, ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_NOCOLOR="1",
+               PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
+    cmd = [os.path.join(VENV_BIN, "ansible"), "localhost", "-i", "localhost,", "-c", "local",
+           "-e", "ansible_python_interpreter=%s" % PYTHON, "-m", module] + (["-a", json.dumps(args)] if args else [])
+    start = time.monotonic()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False,
+                          cwd=scratch)
+    seconds = time.monotonic() - start
+    head, sep, body = proc.stdout.partition(" => ")
+    if proc.returncode != 0 or not sep or "SUCCESS" not in head:
+        sys.exit("the ad-hoc command failed:\n%s\n%s" % (proc.stdout[-4000:], proc.stderr[-4000:]))
+    return seconds, json.loads(body)
 
 
 # ---- checks ----------------------------------------------------------------------------------------------------
@@ -537,6 +571,11 @@ def main():
             os.makedirs(where)
             sides.append(("task" + suffix, TaskSide(root, margs, where)))
             sides.append(("process" + suffix, lambda r=root, a=margs, w=where: process_side(r, a, w)))
+            sides.append(("adhoc" + suffix, lambda r=root, a=margs, w=where: adhoc_side(r, a, w)))
+        # Ansible's own cost: a ping task (in each task side's playbook) and an ad-hoc ping command
+        sides.append(("adhoc ping", lambda w=where: adhoc_side(os.path.join(scratch, "collections"), {}, w,
+                                                               module="ansible.builtin.ping")))
+        floors = dict(("%s ping" % name, []) for name, _run in sides if name.startswith("task"))
 
         times = dict((name, []) for name, _run in sides)
         cpu = dict((name, []) for name, _run in sides)  # CPU seconds of the side's processes and of dockerd
@@ -548,48 +587,51 @@ def main():
                 if name == "mesos":
                     seconds, inspected = mesos_side(engine)
                     check_mesos(inspected, mix)
+                elif name == "adhoc ping":
+                    seconds, result = run()
+                    if result.get("ping") != "pong":
+                        sys.exit("ansible -m ping answered %r" % result)
                 else:
                     seconds, result = run()
                     check_result(name, result, mix, expected)
-                    key = name.split("@")[0]
-                    if key in first and decisions(first[key]) != decisions(result):
-                        sys.exit("%s decided differently from %s" % (name, first[key]["__side"]))
-                    first.setdefault(key, dict(result, __side=name))
-                    first.setdefault(name, result)
+                    if first and decisions(first["result"]) != decisions(result):  # any tree, any way of running it
+                        sys.exit("%s decided differently from %s" % (name, first["side"]))
+                    first.setdefault("result", result)
+                    first.setdefault("side", name)
                 times[name].append(seconds)
+                if name.startswith("task"):
+                    floors[name + " ping"].append(run.ping)
                 if not name.startswith("task") and cpu_before[1] is not None:  # a playbook's CPU is not the task's
                     cpu[name].append(children_cpu() - cpu_before[0] + engine.cpu() - cpu_before[1])
             log("round %d/%d: %s" % (rnd + 1, args.rounds, ", ".join(
                 "%s %.2f s" % (name, times[name][-1]) for name, _run in sides)))
-        for suffix, _tree in trees[1:]:
-            for key in ("task", "process"):
-                if decisions(first[key + suffix]) != decisions(first[key]):
-                    sys.exit("%s%s decided differently from %s" % (key, suffix, key))
-
+        times.update(floors)
         med = dict((name, statistics.median(values)) for name, values in times.items())
-        counts = dict((cls, len(first["task"][cls])) for cls in ("known", "orphans", "foreign"))
+        rows = [name for name, _run in sides if name != "adhoc ping"] + sorted(floors) + ["adhoc ping"]
+        counts = dict((cls, len(first["result"][cls])) for cls in ("known", "orphans", "foreign"))
         running = sum(1 for s in mix.specs if s["running"] and s["name"].startswith("mesos-"))
         import ansible
 
         print()
         print("recover over %d mesos- containers (%d running; %d other containers) on one engine, %d rounds, "
               "order alternating" % (args.containers, running, args.others, args.rounds))
-        print("module says: %d known, %d orphans, %d foreign (mesos- named); checkpoint: %d executors, %d skipped"
+        print("every module run said the same: %d known, %d orphans, %d foreign (mesos- named); checkpoint: %d executors, %d skipped"
               % (counts["known"], counts["orphans"], counts["foreign"], len(mix.executors),
-                 len(first["task"]["checkpoint_skipped"])))
+                 len(first["result"]["checkpoint_skipped"])))
         print("docker client/server %s, ansible-core %s, python %s, %d cores, load average %.2f" % (
             engine.version(), ansible.__version__, sys.version.split()[0], os.cpu_count(), os.getloadavg()[0]))
         print()
-        print("%-14s %8s   %s" % ("side", "median", "seconds per round"))
-        for name, _run in sides:
-            print("%-14s %8.2f   %s" % (name, med[name], fmt(times[name])))
+        print("%-16s %8s   %s" % ("side", "median", "seconds per round"))
+        for name in rows:
+            print("%-16s %8.2f   %s" % (name, med[name], fmt(times[name])))
         if cpu["mesos"]:
             print()
             print("CPU seconds (the side's processes + dockerd), median: " + ", ".join(
                 "%s %.2f" % (name, statistics.median(cpu[name])) for name, _run in sides if cpu[name]))
         print()
-        for name, _run in sides[1:]:
-            print("mesos / %-14s %6.1fx" % (name, med["mesos"] / med[name]))
+        for name in rows[1:]:
+            print("mesos / %-16s %6.1fx%s" % (name, med["mesos"] / med[name], "  (Ansible alone: what no module can beat)"
+                                             if name.endswith("ping") else ""))
     finally:
         if not args.keep:
             left = remove_containers(engine) if engine.docker("info").returncode == 0 else 0
