@@ -630,8 +630,8 @@ def main():
                 "%s %.2f" % (name, statistics.median(cpu[name])) for name, _run in sides if cpu[name]))
         print()
         for name in rows[1:]:
-            print("mesos / %-16s %6.1fx%s" % (name, med["mesos"] / med[name], "  (Ansible alone: what no module can beat)"
-                                             if name.endswith("ping") else ""))
+            note = "  (Ansible alone: what no module can beat)" if name.endswith("ping") else ""
+            print("mesos / %-16s %6.1fx%s" % (name, med["mesos"] / med[name], note))
     finally:
         if not args.keep:
             left = remove_containers(engine) if engine.docker("info").returncode == 0 else 0
