@@ -44,6 +44,7 @@ FORKED_PID_FILE = "forked.pid"
 LIBPROCESS_PID_FILE = "libprocess.pid"
 LATEST = "latest"
 CURRENT_BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id"
+_MAX_LINKS = 40  # MAXSYMLINKS: the kernel follows no more links in one path
 
 
 class CheckpointError(Exception):
@@ -108,7 +109,7 @@ def run_skip_reason(executor_dir, run, rebooted):
             except ValueError:
                 raise CheckpointError(
                     "Failed to parse forked pid %r from %s (the agent itself would refuse to recover)"
-                    % (forked[:32], os.path.join(pids, FORKED_PID_FILE))
+                    % (forked[:32], os.path.join(os.path.realpath(run), "pids", FORKED_PID_FILE))
                 )
             libprocess = _read_text(os.path.join(pids, LIBPROCESS_PID_FILE))
     if not _read_text(os.path.join(executor_dir, EXECUTOR_INFO_FILE)):
@@ -122,6 +123,28 @@ def run_skip_reason(executor_dir, run, rebooted):
     if os.path.exists(os.path.join(run, SENTINEL_FILE)):
         return "run completed (executor.sentinel)"
     return None
+
+
+def _follow_last(path):
+    """``path`` with the symlinks of its last component followed: a path to the same entry whose last
+    component is no symlink, so its basename is that of ``os.path.realpath(path)``.
+
+    One ``readlink`` per link instead of ``realpath``'s ``lstat`` of every component of the path and of
+    each link's target again (a checkpoint's ``runs/latest`` holds the absolute path of the run: ~30
+    ``lstat`` calls per executor). Targets whose last component is not a plain name (``..``, ``.``, a
+    trailing ``/``), and chains longer than the kernel follows, go to ``os.path.realpath``.
+    """
+    current = path
+    for dummy in range(_MAX_LINKS):
+        try:
+            target = os.readlink(current)
+        except OSError:  # not a symlink (or gone meanwhile): its own name is the resolved one
+            return current
+        last = target.rsplit("/", 1)[-1]
+        if last in ("", ".", ".."):
+            return os.path.realpath(path)
+        current = os.path.join(os.path.dirname(current), target)
+    return os.path.realpath(path)
 
 
 def read_checkpoint(work_dir, boot_id=None):
@@ -146,10 +169,11 @@ def read_checkpoint(work_dir, boot_id=None):
             link = os.path.join(executor_dir, "runs", LATEST)
             if not os.path.exists(link):
                 continue  # no or dangling "latest": Mesos skips the executor
-            container_id = os.path.basename(os.path.realpath(link))
+            run = _follow_last(link)  # the run directory itself, named by its container ID
+            container_id = os.path.basename(run)
             if not is_uuid(container_id):
                 continue  # no Docker container can carry it
-            reason = run_skip_reason(executor_dir, os.path.realpath(link), rebooted)
+            reason = run_skip_reason(executor_dir, run, rebooted)
             if reason is None:
                 checkpoint.known.add(container_id)
             else:

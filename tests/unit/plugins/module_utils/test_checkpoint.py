@@ -81,3 +81,98 @@ def test_unparseable_forked_pid_fails_like_the_agent(tmp_path):
     _latest(root)
     with pytest.raises(CheckpointError, match="forked.pid"):
         read_checkpoint(root, boot_id=BOOT)
+
+
+def test_unparseable_forked_pid_names_the_real_path_of_the_file(tmp_path):
+    """The message names the file by its resolved path, whatever links lead there (here: a linked work_dir)."""
+    real = tmp_path / "real"
+    real.mkdir()
+    _write_run(str(real), ME, "F1", "E1", U[0], pids={"forked.pid": "12ab", "libprocess.pid": "x"})
+    _latest(str(real))
+    os.symlink(str(real), str(tmp_path / "linked"))
+    with pytest.raises(CheckpointError) as raised:
+        read_checkpoint(str(tmp_path / "linked"), boot_id=BOOT)
+    run = os.path.join(str(real), "meta", "slaves", ME, "frameworks", "F1", "executors", "E1", "runs", U[0])
+    assert os.path.join(run, "pids", "forked.pid") in str(raised.value)
+
+
+def _executor_dir(root, ex="E1"):
+    return os.path.join(root, "meta", "slaves", ME, "frameworks", "F1", "executors", ex)
+
+
+def _relink(link, target):
+    os.unlink(link)
+    os.symlink(target, link)
+
+
+# How an executor's runs/latest may point at its run: Mesos writes the absolute path; relative links,
+# chains and linked directories must resolve as os.path.realpath resolves them.
+LINK_LAYOUTS = {
+    "absolute": lambda runs, cid: _relink(os.path.join(runs, "latest"), os.path.join(runs, cid)),
+    "relative": lambda runs, cid: _relink(os.path.join(runs, "latest"), cid),
+    "relative-via-parent": lambda runs, cid: _relink(os.path.join(runs, "latest"), os.path.join("..", "runs", cid)),
+    "chain": lambda runs, cid: (os.symlink(cid, os.path.join(runs, "newest")),
+                                _relink(os.path.join(runs, "latest"), "newest")),
+    "chain-absolute": lambda runs, cid: (os.symlink(os.path.join(runs, cid), os.path.join(runs, "newest")),
+                                         _relink(os.path.join(runs, "latest"), os.path.join(runs, "newest"))),
+    "run-dir-is-a-link": lambda runs, cid: (os.rename(os.path.join(runs, cid), os.path.join(runs, "moved")),
+                                            os.symlink("moved", os.path.join(runs, cid))),
+    "trailing-slash": lambda runs, cid: _relink(os.path.join(runs, "latest"), cid + "/"),
+    "dot": lambda runs, cid: _relink(os.path.join(runs, "latest"), os.path.join(runs, cid, ".")),
+    "dot-dot": lambda runs, cid: (os.makedirs(os.path.join(runs, cid, "sub")),
+                                  _relink(os.path.join(runs, "latest"), os.path.join(cid, "sub", ".."))),
+    "linked-executors-dir": lambda runs, cid: None,  # see below: the executor's directory is itself a link
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LINK_LAYOUTS))
+def test_latest_run_links_resolve_as_realpath_resolves_them(tmp_path, layout):
+    """Same container ID and same verdict as reading through os.path.realpath (what the reader did before)."""
+    from ansible_collections.mesos.docker.plugins.module_utils import _checkpoint
+
+    root = str(tmp_path)
+    if layout == "linked-executors-dir":
+        _write_run(root, ME, "F1", "elsewhere", U[0])
+        os.symlink("elsewhere", _executor_dir(root))
+    else:
+        _write_run(root, ME, "F1", "E1", U[0])
+        LINK_LAYOUTS[layout](os.path.join(_executor_dir(root), "runs"), U[0])
+    _latest(root)
+    link = os.path.join(_executor_dir(root), "runs", "latest")
+    run = _checkpoint._follow_last(link)
+    assert os.path.basename(run) == os.path.basename(os.path.realpath(link))
+    assert os.path.samefile(run, os.path.realpath(link))
+    expected = os.path.basename(os.path.realpath(link))
+    checkpoint = read_checkpoint(root, boot_id=BOOT)
+    if expected == U[0]:
+        assert checkpoint.known == {U[0]} and checkpoint.skipped == {}
+    else:  # the run is not named by a container ID: skipped, as before
+        assert checkpoint.known == set() and checkpoint.skipped == {}
+
+
+def test_a_latest_link_loop_or_dangling_link_is_skipped(tmp_path):
+    root = str(tmp_path)
+    _write_run(root, ME, "F1", "E1", U[0])
+    _relink(os.path.join(_executor_dir(root), "runs", "latest"), "latest")  # a link to itself
+    _write_run(root, ME, "F1", "E2", U[1])
+    _relink(os.path.join(_executor_dir(root, "E2"), "runs", "latest"), U[2])  # dangling
+    _write_run(root, ME, "F1", "E3", U[3])
+    _latest(root)
+    checkpoint = read_checkpoint(root, boot_id=BOOT)
+    assert checkpoint.known == {U[3]} and checkpoint.skipped == {}
+
+
+def test_reading_resolves_the_agent_link_once_not_every_run(tmp_path, monkeypatch):
+    """os.path.realpath lstat()s every component of a run's path and of each link target again (~30 calls per
+    executor on a real work_dir): the reader resolves ``meta/slaves/latest`` once and each ``runs/latest`` by
+    its own link only."""
+    root = str(tmp_path)
+    for index in range(20):
+        _write_run(root, ME, "F1", "E%d" % index, U[index])
+    _latest(root)
+    calls = []
+    realpath = os.path.realpath
+    monkeypatch.setattr(os.path, "realpath", lambda path, *a, **kw: calls.append(path) or realpath(path, *a, **kw))
+    checkpoint = read_checkpoint(root, boot_id=BOOT)
+    assert checkpoint.agent_id == ME and checkpoint.known == set(U[:20])
+    assert calls == [os.path.join(root, "meta", "slaves", "latest")]
