@@ -190,9 +190,10 @@ def start_task(ha, name):
     command = ("exec mesos-execute --master=%s --task=file:///tmp/%s.task.json --checkpoint --principal=%s "
                "--secret=file://%s >/tmp/%s.log 2>&1" % (ha["zk"], name, FRAMEWORK, FRAMEWORK_SECRET, name))
     docker("exec", "-d", MASTERS[0], "sh", "-c", command)
-    return wait_for("task %s running" % name,
-                    lambda: running_tasks(ha).get(name, (None, None, None))[2] == "TASK_RUNNING" and running_tasks(ha)[name],
-                    timeout=240)
+    def running():
+        task = running_tasks(ha).get(name)
+        return task if task and task[2] == "TASK_RUNNING" else None
+    return wait_for("task %s running" % name, running, timeout=240)
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +272,7 @@ class Sampler(threading.Thread):
                 active = set(agent_of_address(self.ha, name) for name in active_agents(self.ha))
             except (AssertionError, requests.RequestException, ValueError, StopIteration):
                 active = None
-            self.samples.append((time.time(), healthy, active))
+            self.samples.append({"time": time.time(), "healthy": healthy, "active": active})
             time.sleep(0.3)
 
 
@@ -306,14 +307,16 @@ def test_a_rolling_restart_loses_no_task_and_takes_one_host_down_at_a_time(ha, t
     # One host down at a time: never two masters without /health; once the masters are done (all healthy,
     # every agent back at a leader), never two agents inactive — and the sampler did see each agent go.
     assert sampler.samples, "no sample"
-    assert max(len(MASTERS) - len(healthy) for _, healthy, _ in sampler.samples) <= 1
-    last_master_down = max([t for t, healthy, _ in sampler.samples if len(healthy) < len(MASTERS)] or [began])
-    agent_phase = [s for s in sampler.samples if s[0] > last_master_down]
-    settled = next(i for i, s in enumerate(agent_phase) if s[2] is not None and len(s[2]) == len(AGENTS))
-    agent_phase = agent_phase[settled:]
-    unavailable = [len(AGENTS) - len(active) if active is not None else len(AGENTS) for _, _, active in agent_phase]
-    assert max(unavailable) <= 1, unavailable
-    assert {agent for _, _, active in agent_phase if active is not None for agent in set(AGENTS) - active} == set(AGENTS)
+    assert max(len(MASTERS) - len(sample["healthy"]) for sample in sampler.samples) <= 1
+    last_master_down = max([sample["time"] for sample in sampler.samples if len(sample["healthy"]) < len(MASTERS)]
+                           or [began])
+    agent_phase = [sample for sample in sampler.samples if sample["time"] > last_master_down]
+    settled = next(index for index, sample in enumerate(agent_phase)
+                   if sample["active"] is not None and len(sample["active"]) == len(AGENTS))
+    agent_phase = [sample for sample in agent_phase[settled:] if sample["active"] is not None]
+    unavailable = [sorted(set(AGENTS) - sample["active"]) for sample in agent_phase]
+    assert max(len(down) for down in unavailable) <= 1, unavailable
+    assert set(agent for down in unavailable for agent in down) == set(AGENTS), "the sampler saw no agent go"
     print("rolling restart of %d masters and %d agents (batches of 1): %.0f s, %d samples"
           % (len(MASTERS), len(AGENTS), ended - began, len(sampler.samples)))
 
