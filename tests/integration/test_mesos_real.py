@@ -36,8 +36,11 @@ from testbed_env import SecretsHidden
 
 pytestmark = pytest.mark.real_mesos
 
-MASTER = "mdt-real-master"
-AGENT = "mdt-real-agent"
+# Named per run: two sessions on one Docker engine (worktrees, a bench beside a test run) must not remove
+# each other's hosts.
+_RUN = uuid.uuid4().hex[:6]
+MASTER = "mdt-real-%s-master" % _RUN
+AGENT = "mdt-real-%s-agent" % _RUN
 TASK_TOOL = os.path.join(REPO, "lab", "mesos_task.py")
 # The framework principal mesos_master provisions by default, and where it keeps its secret.
 FRAMEWORK = "mesos-framework"
