@@ -62,7 +62,8 @@ def main(argv):
         "package_sha256": sha256,
         "base_image": base,
         "prefix": prefix,
-        "command": "tests/integration/record_mesos_flags.py %s %s" % (os.path.basename(package), base),
+        # Run from the repository's top directory.
+        "command": ".venv/bin/python tests/integration/record_mesos_flags.py %s %s" % (os.path.relpath(package, REPO), base),
         "probe": dict((program, flag_tables.probe_script(program)) for program in sorted(flag_tables.PROGRAMS)),
     }
     with open(os.path.join(out, "recorded.json"), "w") as handle:
