@@ -17,7 +17,9 @@
 # Environment: BENCH_CFLAGS (default "-O0 -g0"), BENCH_WORK_DIR (default: a fresh temporary directory,
 # so the build is never a cache hit; removed afterwards unless BENCH_KEEP=1), BENCH_TLS=1 (build with
 # mesos_package_tls: libprocess TLS; the package is mesos_<version>~<codename>+tls_<arch>.deb, and the
-# cluster step is bench/mesos_tls_cluster.py on it: a master and an agent with TLS required).
+# cluster step is bench/mesos_tls_cluster.py on it: a master and an agent with TLS required),
+# BENCH_CPU_SHARES (the build container's CPU weight, mesos_package_build_cpu_shares; e.g. 64 to let
+# tests running beside the bench have the CPU first; default: the engine's).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -53,7 +55,7 @@ ansible-playbook -i localhost, -c local "$REPO/playbooks/mesos_package.yml" \
   -e "ansible_python_interpreter=$REPO/.venv/bin/python" \
   -e "mesos_package_source=$SOURCE" -e "mesos_package_debian_release=$RELEASE" \
   -e "mesos_package_base_image=$BASE_IMAGE" -e "mesos_package_work_dir=$WORK_DIR" \
-  -e "{\"mesos_package_tls\": $TLS}" \
+  -e "{\"mesos_package_tls\": $TLS, \"mesos_package_build_cpu_shares\": ${BENCH_CPU_SHARES:-0}}" \
   -e "mesos_package_cflags='$CFLAGS'" -e "mesos_package_cxxflags='$CFLAGS -Wno-deprecated-declarations'"
 end=$(date +%s)
 

@@ -17,8 +17,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # Every container a test makes carries this label; `testbed.sh down` removes them.
 TEST_LABEL = "mesos-docker-test"
 PLAYBOOK = os.path.join(REPO, "playbooks", "mesos_package.yml")
+SHARED_SRC = os.path.join(os.path.dirname(REPO), "shared", "mesos", "src")
 # The Apache Mesos source the shared Debian 12 package was built from (apache/mesos at c1b42f7).
-SOURCE = os.environ.get("MESOS_SOURCE", os.path.join(os.path.dirname(REPO), "shared", "mesos", "src", "mesos-c1b42f7.tar.xz"))
+SOURCE = os.environ.get("MESOS_SOURCE", os.path.join(SHARED_SRC, "mesos-c1b42f7.tar.xz"))
+# The final Apache release: the git tree of the 1.11.0 tag (no generated configure, five bundled tarballs
+# absent), what ../shared/mesos/README.md describes.
+SOURCE_1_11 = os.environ.get("MESOS_SOURCE_1_11", os.path.join(SHARED_SRC, "mesos-1.11.0.tar.xz"))
 
 
 def recap_changed(output):
@@ -53,9 +57,12 @@ def build_dirs(work_dir):
     return [os.path.join(builds, name) for name in os.listdir(builds)] if os.path.isdir(builds) else []
 
 
-def test_debian12_bootstrap_and_configure_with_patches_then_rerun_changes_nothing(run_playbook, package_vars, docker_api, name_prefix):
-    assert os.path.isfile(SOURCE), "the Mesos source %s is missing (set MESOS_SOURCE)" % SOURCE
-    variables = dict(package_vars, mesos_package_stop_after="configure")
+@pytest.mark.parametrize("version", ["1.12.0", "1.11.0"])
+def test_debian12_bootstrap_and_configure_with_patches_then_rerun_changes_nothing(
+        run_playbook, package_vars, docker_api, name_prefix, version):
+    source = {"1.12.0": SOURCE, "1.11.0": SOURCE_1_11}[version]
+    assert os.path.isfile(source), "the Mesos source %s is missing (set MESOS_SOURCE / MESOS_SOURCE_1_11)" % source
+    variables = dict(package_vars, mesos_package_source=source, mesos_package_stop_after="configure")
 
     first = run_playbook(PLAYBOOK, extra_vars=variables)
     assert first.rc == 0, first.output
@@ -74,9 +81,24 @@ def test_debian12_bootstrap_and_configure_with_patches_then_rerun_changes_nothin
         assert "status.message()" in handle.read()
     with open(os.path.join(build, "src", "src", "docker", "docker.cpp")) as handle:
         assert 'json.find<JSON::Value>("Config.Entrypoint")' in handle.read()  # Docker >= 26 images
+    with open(os.path.join(build, "build.log")) as handle:
+        applied = re.findall(r"^applying (\S+)$", handle.read(), re.MULTILINE)
+    release_patches = ["3rdparty-no-bundled-zookeeper.patch", "cxx14.patch", "glog-drop-log-memory.patch",
+                       "protobuf-status-message.patch", "docker-image-config.patch"]
+    # 1.11.0 checks libz with a list of functions configure cannot compile: its own patch, after the release's.
+    assert applied == release_patches + (["configure-libz-inflate.patch"] if version == "1.11.0" else [])
     # ... and configure succeeded with Debian's libraries in C++14 mode.
     with open(os.path.join(build, "obj", "config.status")) as handle:
         assert "--with-grpc=/usr" in handle.read()
+    with open(os.path.join(build, "obj", "config.log")) as handle:
+        config_log = handle.read()
+    # Debian's libraries, not the bundled ones, and libz found (where 1.11.0 stopped without its patch).
+    assert re.search(r"^ac_cv_lib_z_inflate=yes$", config_log, re.MULTILINE), "libz check"
+    # (automake comments out the bundled library's rules: WITH_BUNDLED_<X>_TRUE='#').
+    for library in ("BOOST", "GLOG", "GRPC", "HTTP_PARSER", "LEVELDB", "LIBARCHIVE", "LIBEV", "PROTOBUF", "RAPIDJSON",
+                    "ZOOKEEPER"):
+        assert "\nWITH_BUNDLED_%s_TRUE='#'\n" % library in config_log, library
+    assert re.search(r"^PACKAGE_VERSION='%s'$" % re.escape(version), config_log, re.MULTILINE)
     with open(os.path.join(build, "obj", "src", "Makefile")) as handle:
         makefile = handle.read()
     assert "-std=c++14" in makefile

@@ -36,18 +36,31 @@ from testbed_env import SecretsHidden
 
 pytestmark = pytest.mark.real_mesos
 
-MASTER = "mdt-real-master"
-AGENT = "mdt-real-agent"
+# Named per run: two sessions on one Docker engine (worktrees, a bench beside a test run) must not remove
+# each other's hosts.
+_RUN = uuid.uuid4().hex[:6]
+MASTER = "mdt-real-%s-master" % _RUN
+AGENT = "mdt-real-%s-agent" % _RUN
 TASK_TOOL = os.path.join(REPO, "lab", "mesos_task.py")
 # The framework principal mesos_master provisions by default, and where it keeps its secret.
 FRAMEWORK = "mesos-framework"
 FRAMEWORK_SECRET = "/etc/mesos-master/frameworks/%s.secret" % FRAMEWORK
 
 
+def package_version(package):
+    """The Mesos version of a package (``1.11.0~bookworm`` -> ``1.11.0``): the roles check flags against it
+    and refuse a binary of another version than theirs (1.12.0 by default)."""
+    version = subprocess.run(["dpkg-deb", "-f", package, "Version"], capture_output=True, text=True, check=True).stdout
+    match = re.match(r"(\d+\.\d+\.\d+)", version.strip())
+    assert match, "%s: Version %r" % (package, version)
+    return match.group(1)
+
+
 def _inventory(testbed, package):
     registry = testbed["TESTBED_REGISTRY_TLS"]
     with open(testbed["TESTBED_REGISTRY_CA"]) as handle:
         ca = handle.read()
+    version = package_version(package)
     common = {
         "ansible_connection": "community.docker.docker",
         "ansible_python_interpreter": "/usr/bin/python3",
@@ -55,6 +68,7 @@ def _inventory(testbed, package):
         "lab_image": host_image(testbed, package),
         "mesos_master_install_method": "deb", "mesos_master_deb_file": package,
         "mesos_agent_install_method": "deb", "mesos_agent_deb_file": package,
+        "mesos_master_version": version, "mesos_agent_version": version,
     }
     agents = {
         "mesos_agent_resources": {"cpus": 2, "mem": 1024, "disk": 2048, "ports": "[21000-21099]"},

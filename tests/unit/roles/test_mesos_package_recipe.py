@@ -1,5 +1,6 @@
-"""The mesos_package role's recipe: each release's patches present and applying."""
+"""The mesos_package role's recipe: each release's patches, and each Mesos version's, present and applying."""
 import os
+import re
 import subprocess
 import tarfile
 
@@ -8,7 +9,13 @@ import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 ROLE = os.path.join(REPO, "roles", "mesos_package")
-SOURCE = os.environ.get("MESOS_SOURCE", os.path.join(os.path.dirname(REPO), "shared", "mesos", "src", "mesos-c1b42f7.tar.xz"))
+SHARED_SRC = os.path.join(os.path.dirname(REPO), "shared", "mesos", "src")
+# The Apache Mesos sources the recipe is for: the development head the shared package was built from
+# (apache/mesos c1b42f7, "1.12.0") and the final Apache release (the 1.11.0 tag).
+SOURCES = {
+    "1.12.0": os.environ.get("MESOS_SOURCE", os.path.join(SHARED_SRC, "mesos-c1b42f7.tar.xz")),
+    "1.11.0": os.environ.get("MESOS_SOURCE_1_11", os.path.join(SHARED_SRC, "mesos-1.11.0.tar.xz")),
+}
 RELEASES = ("bullseye", "bookworm", "trixie")
 
 
@@ -27,14 +34,40 @@ def test_every_known_release_has_a_recipe():
         assert set(recipe) == {"_mesos_package_release_refusal", "_mesos_package_release_packages", "_mesos_package_release_patches"}
 
 
+def test_every_patch_says_why_before_its_diff():
+    """Each patch file starts with its reason (text before the first ``--- a/``), and every patch a release or
+    a version lists exists."""
+    listed = set()
+    for release in RELEASES:
+        listed.update(_load("vars", release + ".yml")["_mesos_package_release_patches"])
+    for patches in _load("vars", "main.yml")["_mesos_package_version_patches"].values():
+        listed.update(patches)
+    on_disk = set(os.listdir(os.path.join(ROLE, "files", "patches")))
+    assert listed == on_disk
+    for patch in sorted(on_disk):
+        with open(os.path.join(ROLE, "files", "patches", patch)) as handle:
+            reason = handle.read().split("\n--- a/", 1)[0].strip()
+        assert len(reason) > 40 and not reason.startswith("---"), patch
+
+
+def _source_version(tree):
+    with open(os.path.join(tree, "configure.ac")) as handle:
+        return re.search(r"^AC_INIT\(\[mesos\], *\[([^]]*)\]\)", handle.read(), re.M).group(1)
+
+
+@pytest.mark.parametrize("version", sorted(SOURCES))
 @pytest.mark.parametrize("release", RELEASES)
-def test_patches_of_the_release_apply_to_the_mesos_source(tmp_path, release):
-    """Each patch a release lists exists and applies cleanly (no fuzz) to the Apache Mesos source."""
-    assert os.path.isfile(SOURCE), "the Mesos source %s is missing (set MESOS_SOURCE)" % SOURCE
-    patches = _load("vars", release + ".yml")["_mesos_package_release_patches"]
-    with tarfile.open(SOURCE) as archive:
+def test_patches_of_the_release_and_version_apply_to_the_mesos_source(tmp_path, release, version):
+    """The patches the role applies for a release and a source version (release's, then version's, as
+    preflight.yml composes them) exist and apply cleanly (no fuzz) to that Apache Mesos source, in order."""
+    source = SOURCES[version]
+    assert os.path.isfile(source), "the Mesos source %s is missing" % source
+    patches = (_load("vars", release + ".yml")["_mesos_package_release_patches"]
+               + _load("vars", "main.yml")["_mesos_package_version_patches"].get(version, []))
+    with tarfile.open(source) as archive:
         archive.extractall(tmp_path, filter="data")
     [top] = os.listdir(tmp_path)
+    assert _source_version(tmp_path / top) == version
     for patch in patches:
         path = os.path.join(ROLE, "files", "patches", patch)
         assert os.path.isfile(path), patch
@@ -42,3 +75,8 @@ def test_patches_of_the_release_apply_to_the_mesos_source(tmp_path, release):
             proc = subprocess.run(["patch", "-p1", "--forward", "--batch", "--fuzz=0"], stdin=handle, cwd=tmp_path / top,
                                   capture_output=True, text=True, check=False)
         assert proc.returncode == 0, (patch, proc.stdout, proc.stderr)
+    with open(tmp_path / top / "configure.ac") as handle:
+        configure_ac = handle.read()
+    # What the libz patch is for: after the patches, configure checks libz by one function, as upstream does.
+    assert "AC_CHECK_LIB([z], [inflate]," in configure_ac
+    assert "gzread, gzwrite" not in configure_ac
