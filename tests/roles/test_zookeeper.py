@@ -88,6 +88,8 @@ class Ensemble:
         self.tmp_path = tmp_path
         self.addresses = {host.name: host.sh("hostname -I").split()[0] for host in hosts}
         self.runs = []
+        # The role's variables of the last configuration applied (a test that changes them records it here).
+        self.variables = {}
 
     def inventory(self, hostvars=None):
         hosts = {host.name: dict({"ansible_connection": "community.docker.docker",
@@ -103,7 +105,7 @@ class Ensemble:
         playbook.write_text(json.dumps(PLAY))
         extra = self.tmp_path / ("vars-%s.json" % tag)
         extra.touch(mode=0o600)
-        extra.write_text(json.dumps(dict({"zookeeper_mesos_password": PASSWORD}, **(variables or {}))))
+        extra.write_text(json.dumps(dict({"zookeeper_mesos_password": PASSWORD}, **dict(self.variables, **(variables or {})))))
         cmd = [os.path.join(BIN, "ansible-playbook"), "-i", str(self.inventory(hostvars)), str(playbook),
                "-e", "@%s" % extra] + (["--check"] if check else []) + (["--diff"] if diff else [])
         started = time.monotonic()
@@ -296,6 +298,7 @@ def test_config_change_restarts_one_node_at_a_time_the_leader_last(converged):
         stop.set()
         watcher.join()
     assert run.rc == 0, run.output
+    ensemble.variables = {"zookeeper_max_client_cnxns": 100}
     restarted = re.findall(r"^changed: \[[^]]+\] => \(item=(\S+) \((\w+)\)\)$", run.output, re.M)
     assert len(restarted) == 3, run.output
     assert restarted[-1] == (leader, "leader"), restarted
