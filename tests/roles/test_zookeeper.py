@@ -29,12 +29,14 @@ from kazoo import client as kazoo_client
 from kazoo import exceptions as kazoo_exceptions
 from kazoo import security as kazoo_security
 
+from ansible_collections.mesos.docker.plugins.module_utils import _cluster_auth
 from playbook_output import changed_tasks, recap
 from role_hosts import BIN, HOST_PREFIX, REPO, Host, ansible_env, docker
 
 PLAY = [{"name": "zookeeper ensemble", "hosts": "zookeepers", "become": True, "gather_facts": True,
          "roles": [{"role": "mesos.docker.zookeeper"}]}]
-PASSWORD = "zk-role-test-" + os.urandom(6).hex()
+# The Mesos identity's password, derived from the cluster credentials key (read in `converged`).
+PASSWORD = ""
 
 
 def four_letter_word(address, word, port=2181, timeout=3):
@@ -105,7 +107,7 @@ class Ensemble:
         playbook.write_text(json.dumps(PLAY))
         extra = self.tmp_path / ("vars-%s.json" % tag)
         extra.touch(mode=0o600)
-        extra.write_text(json.dumps(dict({"zookeeper_mesos_password": PASSWORD}, **dict(self.variables, **(variables or {})))))
+        extra.write_text(json.dumps(dict(self.variables, **(variables or {}))))
         cmd = [os.path.join(BIN, "ansible-playbook"), "-i", str(self.inventory(hostvars)), str(playbook),
                "-e", "@%s" % extra] + (["--check"] if check else []) + (["--diff"] if diff else [])
         started = time.monotonic()
@@ -172,6 +174,11 @@ def converged(ensemble):
     print("first apply: %.0fs" % first.seconds)
     second_check = ensemble.play(check=True, diff=True)
     second = ensemble.play()
+    # No password given: the role derived it from the cluster credentials key it generated on the first
+    # host (no `masters` group here) exactly as mesos_master derives its --zk credential.
+    global PASSWORD  # pylint: disable=global-statement
+    key = ensemble.hosts[0].sh("cat /etc/mesos-master/credentials.key")
+    PASSWORD = _cluster_auth.derived_secret(key, "zookeeper/mesos")
     return ensemble, [first_check, first, second_check, second]
 
 
@@ -230,7 +237,7 @@ def test_secret_file_root_only_and_not_in_ps(converged):
     ensemble = converged[0]
     for host in ensemble.hosts:
         assert host.sh("stat -c '%U:%G %a' /etc/zookeeper/mesos.secret").strip() == "root:root 600"
-        assert host.sh("cat /etc/zookeeper/mesos.secret") == PASSWORD
+        assert host.sh("cat /etc/zookeeper/mesos.secret") == PASSWORD != ""
         assert PASSWORD not in host.sh("ps -eo args")
         assert PASSWORD not in host.sh("cat /etc/zookeeper/conf/zoo.cfg /etc/zookeeper/conf/environment")
 
