@@ -154,7 +154,7 @@ def ensemble(testbed, tmp_path_factory):
     label = testbed.get("TESTBED_TEST_LABEL") or "mesos-docker-test"
     network = "%szk-%s" % (HOST_PREFIX, os.urandom(4).hex())
     docker("network", "create", "--label", "%s=true" % label, network)
-    hosts = [NetworkHost(image, tmp_path, label, network) for _ in range(3)]
+    hosts = [NetworkHost(image, tmp_path, label, network) for _index in range(3)]
     try:
         with ThreadPoolExecutor(3) as pool:
             list(pool.map(lambda host: host.start(), hosts))
@@ -313,9 +313,9 @@ def test_config_change_restarts_one_node_at_a_time_the_leader_last(converged):
         assert host.sh("systemctl show -p MainPID --value zookeeper.service").strip() != pids[host.name]
         assert "maxClientCnxns=100" in host.sh("cat /etc/zookeeper/conf/zoo.cfg")
     # Never two servers down at once; without a quorum only while the two others elect a new leader.
-    assert samples and min(alive for _, alive, _ in samples) >= 2, samples
+    assert samples and min(sample[1] for sample in samples) >= 2, samples
     gaps, since = [], None
-    for moment, _, serving in samples:
+    for moment, _alive_count, serving in samples:
         if serving < 2 and since is None:
             since = moment
         elif serving >= 2 and since is not None:
