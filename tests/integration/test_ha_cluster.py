@@ -66,8 +66,6 @@ def _inventory(testbed, package):
         "ansible_pipelining": True,
         "lab_image": cluster_image(testbed, package),
         "mesos_credentials_key": CREDENTIALS_KEY,
-        # The masters' ZooKeeper identity (mesos_master_zk_user) and its password, derived from the key as theirs is.
-        "zookeeper_mesos_password": derived_secret(CREDENTIALS_KEY, "zookeeper/mesos"),
         "mesos_master_install_method": "deb", "mesos_master_deb_file": package,
         "mesos_agent_install_method": "deb", "mesos_agent_deb_file": package,
     }
