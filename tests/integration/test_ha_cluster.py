@@ -310,8 +310,9 @@ def test_a_rolling_restart_loses_no_task_and_takes_one_host_down_at_a_time(ha, t
     last_master_down = max([sample["time"] for sample in sampler.samples if len(sample["healthy"]) < len(MASTERS)]
                            or [began])
     agent_phase = [sample for sample in sampler.samples if sample["time"] > last_master_down]
-    settled = next(index for index, sample in enumerate(agent_phase)
-                   if sample["active"] is not None and len(sample["active"]) == len(AGENTS))
+    settled = next((index for index, sample in enumerate(agent_phase)
+                    if sample["active"] is not None and len(sample["active"]) == len(AGENTS)), None)
+    assert settled is not None, "no sample with every agent active after the masters: %s" % sampler.samples[-20:]
     agent_phase = [sample for sample in agent_phase[settled:] if sample["active"] is not None]
     unavailable = [sorted(set(AGENTS) - sample["active"]) for sample in agent_phase]
     assert max(len(down) for down in unavailable) <= 1, unavailable
