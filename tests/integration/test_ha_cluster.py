@@ -188,6 +188,7 @@ def start_task(ha, name):
     command = ("exec mesos-execute --master=%s --task=file:///tmp/%s.task.json --checkpoint --principal=%s "
                "--secret=file://%s >/tmp/%s.log 2>&1" % (ha["zk"], name, FRAMEWORK, FRAMEWORK_SECRET, name))
     docker("exec", "-d", MASTERS[0], "sh", "-c", command)
+
     def running():
         task = running_tasks(ha).get(name)
         return task if task and task[2] == "TASK_RUNNING" else None
@@ -375,8 +376,8 @@ def test_an_upgrade_to_a_newer_package_keeps_the_tasks_and_a_rerun_changes_nothi
     assert all(runs_installed_binary(host, "mesos-master", "/usr/sbin/mesos-master") for host in MASTERS)
     assert all(runs_installed_binary(host, "mesos-agent", "/usr/sbin/mesos-agent") for host in AGENTS)
     # Masters before agents: every master's new process is older than every agent's.
-    assert max(started_at(host, "mesos-master") for host in MASTERS) < min(started_at(host, "mesos-agent")
-                                                                          for host in AGENTS)
+    last_master = max(started_at(host, "mesos-master") for host in MASTERS)
+    assert last_master < min(started_at(host, "mesos-agent") for host in AGENTS)
     assert {name: task[2] for name, task in running_tasks(ha).items()} == {
         "ha-task-1": "TASK_RUNNING", "ha-task-2": "TASK_RUNNING"}
     assert task_containers() == containers_before
