@@ -2,8 +2,10 @@
 # 503 while none leads) and lists at least `agents` active agents. Every master is asked by address on
 # each round, so an election in progress (or an old leader whose ZooKeeper session has not yet expired,
 # which every master still redirects to) is waited out rather than mistaken for an answer.
-# Input on stdin (JSON, never argv): {"masters": ["addr:port", ...], "principal", "secret", "agents", "timeout"}.
-# Prints {"leader", "active", "answers"}; exits 1 when the timeout passes first.
+# Usage: leader_agents.py CREDENTIALS_FILE AGENTS TIMEOUT MASTER... where CREDENTIALS_FILE is the
+# master's HTTP credentials ({"credentials": [{"principal", "secret"}]}, read here so that no secret
+# is in argv) and MASTER is address:port. Prints {"leader", "active", "answers"}; exits 1 when the
+# timeout passes first.
 import base64
 import json
 import sys
@@ -33,14 +35,16 @@ def _answers(opener, masters, auth):
 
 
 def main():
-    args = json.load(sys.stdin)
-    auth = "Basic " + base64.b64encode(("%s:%s" % (args["principal"], args["secret"])).encode()).decode()
+    credentials_file, agents, timeout, masters = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4:]
+    with open(credentials_file) as credentials:
+        login = json.load(credentials)["credentials"][0]
+    auth = "Basic " + base64.b64encode(("%s:%s" % (login["principal"], login["secret"])).encode()).decode()
     opener = urllib.request.build_opener(_NoRedirect)
-    deadline = time.time() + float(args["timeout"])
+    deadline = time.time() + timeout
     while True:
-        answers = _answers(opener, args["masters"], auth)
+        answers = _answers(opener, masters, auth)
         leaders = [master for master, (status, _count) in answers.items() if status == 200]
-        if len(leaders) == 1 and answers[leaders[0]][1] >= int(args["agents"]):
+        if len(leaders) == 1 and answers[leaders[0]][1] >= agents:
             print(json.dumps({"leader": leaders[0], "active": answers[leaders[0]][1], "answers": answers}))
             return 0
         if time.time() > deadline:
