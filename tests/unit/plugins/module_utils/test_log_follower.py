@@ -1,6 +1,5 @@
 """The append-only sandbox log writer: never shrinks a file, continues exactly where it ends, one writer at a time."""
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -144,15 +143,15 @@ def test_the_follower_runs_from_its_source_alone(tmp_path):
     assert len(program) < 128 * 1024  # Linux's limit for one argument (MAX_ARG_STRLEN)
     unit = "ansible_collections.mesos.docker.plugins.module_utils._docker_client"
     isolated = [sys.executable, "-I", "-c"]
-    assert subprocess.run(isolated + ["import " + unit], capture_output=True, cwd=str(tmp_path)).returncode != 0
+    assert subprocess.run(isolated + ["import " + unit], capture_output=True, cwd=str(tmp_path), check=False).returncode
     args = dict(docker=dict(base_url="unix://%s/none.sock" % tmp_path, version="1.41", timeout=None, tls=None),
                 containers=[])
     proc = subprocess.run(isolated + [program, lf.MARKER, json.dumps(args)], capture_output=True, text=True,
-                          cwd=str(tmp_path), timeout=60)
+                          cwd=str(tmp_path), timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     broken = dict(args, docker=dict(args["docker"], tls=dict(client_cert=["/nonexistent.pem", "/nonexistent.key"])))
     proc = subprocess.run(isolated + [program, lf.MARKER, json.dumps(broken)], capture_output=True, text=True,
-                          cwd=str(tmp_path), timeout=60)
+                          cwd=str(tmp_path), timeout=60, check=False)
     assert proc.returncode != 0 and "TLSParameterError" in proc.stderr and unit in proc.stderr
 
 
