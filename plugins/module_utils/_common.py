@@ -16,12 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.mesos.docker.plugins.module_utils._log_follower import docker_api_client
+from ansible_collections.mesos.docker.plugins.module_utils._docker_client import api_client, connection_args, pool_size
 
 try:
-    import docker
-    from docker.errors import APIError, DockerException, ImageNotFound, NotFound
-    from docker.tls import TLSConfig
+    from docker.errors import APIError, DockerException, ImageNotFound, NotFound, TLSParameterError
 
     HAS_DOCKER = True
     DOCKER_IMPORT_ERROR = None
@@ -39,6 +37,9 @@ except ImportError:
         pass
 
     class ImageNotFound(NotFound):
+        pass
+
+    class TLSParameterError(DockerException):
         pass
 
 
@@ -100,6 +101,13 @@ class DockerModule:
     def warn(self, msg):
         self.module.warn(msg)
 
+    def require_at_least(self, name, minimum):
+        """Fail, before any Docker call, when the integer option ``name`` is below ``minimum``: the one check and
+        wording for it (an argument spec has no minimum)."""
+        value = self.params[name]
+        if value is not None and value < minimum:
+            self.fail("%s must be an integer of at least %d, got %d" % (name, minimum, value))
+
     def register_secrets(self, values):
         """The one place where secrets found at run time join ``no_log``: never shown in any output."""
         self.module.no_log_values.update(v for v in values if v and len(v) >= 3)
@@ -116,20 +124,11 @@ class DockerModule:
 
     def _connect(self):
         p = self.params
-        tls_config = None
-        if p["tls"] or p["validate_certs"] or p["client_cert"]:
-            client_cert = (p["client_cert"], p["client_key"]) if p["client_cert"] else None
-            try:
-                tls_config = TLSConfig(client_cert=client_cert, ca_cert=p["ca_path"], verify=p["validate_certs"])
-            except DockerException as exc:
-                self.fail("Invalid TLS settings for the Docker daemon at %s: %s" % (p["docker_host"], exc))
-        # One connection per worker thread (``max_workers``): the SDK's default pool of 10 would make
-        # the eleventh concurrent call wait for, or discard, a connection.
-        pool = max(10, int(p.get("max_workers") or 0))
+        # One connection per worker thread (``max_workers``).
         try:
-            return docker_api_client(
-                docker, pool, base_url=p["docker_host"], version=p["api_version"], timeout=p["timeout"], tls=tls_config,
-            )
+            return api_client(connection_args(p), pool_size(p.get("max_workers")))
+        except TLSParameterError as exc:
+            self.fail("Invalid TLS settings for the Docker daemon at %s: %s" % (p["docker_host"], exc))
         except DockerException as exc:
             self.fail("Cannot connect to the Docker daemon at %s: %s" % (p["docker_host"], exc))
 

@@ -33,8 +33,9 @@ later module run *catches up* the same way without following. Rules:
 * Each entry is written as it arrives (unbuffered): the sandbox shows a line as soon as the engine has it.
 * Bounded memory: one log entry (at most 16 KiB from the json-file driver) at a time.
 
-This file imports only the standard library and the Docker SDK, because the detached follower runs
-it from its source, outside Ansible's module payload.
+This file imports only the standard library, the Docker SDK and ``_docker_client`` (which imports no
+more), because the detached follower runs it from its source, outside Ansible's module payload
+(:func:`follower_source`).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -50,6 +51,8 @@ import struct
 import sys
 import threading
 import time
+
+from ansible_collections.mesos.docker.plugins.module_utils._docker_client import api_client, pool_size
 
 STREAMS = ("stdout", "stderr")
 LOCK_FILE = ".mesos-docker-logs.lock"
@@ -385,29 +388,9 @@ class Follower:
                 self.sock.close()
 
 
-def docker_api_client(docker, pool_size, **kwargs):
-    """``docker.APIClient(**kwargs)`` with a connection pool of ``pool_size`` where the SDK has one
-    (``max_pool_size``, SDK >= 4.3); older SDKs (Debian 11's 4.1.0) keep their default pool of 10."""
-    try:
-        return docker.APIClient(max_pool_size=pool_size, **kwargs)
-    except TypeError as exc:
-        if "max_pool_size" not in str(exc):
-            raise
-        return docker.APIClient(**kwargs)
-
-
 def _client(args):
-    import docker
-
-    tls = None
-    if args.get("tls"):
-        from docker.tls import TLSConfig
-
-        opts = args["tls"]
-        tls = TLSConfig(client_cert=tuple(opts["client_cert"]) if opts.get("client_cert") else None,
-                        ca_cert=opts.get("ca_cert"), verify=opts.get("verify"))
-    return docker_api_client(docker, max(10, 2 * len(args["containers"])),
-                             base_url=args["base_url"], version=args.get("version"), timeout=None, tls=tls)
+    """The module's connection (``_docker_client.connection_args``), a pool for both streams of every container."""
+    return api_client(args["docker"], pool_size(2 * len(args["containers"])))
 
 
 def follower_main(argv):
@@ -440,18 +423,33 @@ def follower_main(argv):
         thread.join()
 
 
-def follower_source():
-    """This file's source, which the detached follower runs with ``python -c``."""
-    loader = globals().get("__loader__")
+# What ``python -c`` runs: the Docker connection unit under its import name, then this file as ``__main__``.
+_PROGRAM = """import sys, types
+name, unit_source, follower_source = %r, %r, %r
+unit = sys.modules[name] = types.ModuleType(name)
+exec(compile(unit_source, name, "exec"), unit.__dict__)
+exec(compile(follower_source, "%s", "exec"), dict(__name__="__main__"))
+"""
+
+
+def _source(module):
+    loader = getattr(module, "__loader__", None)
     if loader is not None and hasattr(loader, "get_source"):
         try:
-            source = loader.get_source(__name__)
+            source = loader.get_source(module.__name__)
             if source:
                 return source
         except ImportError:
             pass
-    with open(__file__.rstrip("c")) as handle:
+    with open(module.__file__.rstrip("c")) as handle:
         return handle.read()
+
+
+def follower_source():
+    """The program the detached follower runs with ``python -c``: this file's source and that of the one unit it
+    imports (``_docker_client``), which need nothing of Ansible's module payload (gone once the module exits)."""
+    unit = sys.modules[api_client.__module__]
+    return _PROGRAM % (unit.__name__, _source(unit), _source(sys.modules[__name__]), MARKER)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from ansible_collections.mesos.docker.plugins.module_utils._container_identity i
     container_name,
     resolve,
 )
+from ansible_collections.mesos.docker.plugins.module_utils._docker_client import connection_args
 from ansible_collections.mesos.docker.plugins.module_utils._docker_config import DockerConfigError
 from ansible_collections.mesos.docker.plugins.module_utils._docker_config import load as load_docker_config
 from ansible_collections.mesos.docker.plugins.module_utils._fetcher import Fetcher, FetchError
@@ -282,11 +283,9 @@ class TaskRunner:
         if not tasks or self.check_mode or not self.p["log_follow"]:
             return
         p = self.p
-        args = dict(base_url=p["docker_host"], version=self.client.api_version,
+        # The module's connection at the API version it settled on; no timeout: the follower waits on the stream.
+        args = dict(docker=dict(connection_args(p), version=self.client.api_version, timeout=None),
                     containers=[dict(id=t.inspect["Id"], sandbox=self._sandbox_of(t)) for t in tasks])
-        if p["tls"] or p["validate_certs"] or p["client_cert"]:
-            args["tls"] = dict(client_cert=[p["client_cert"], p["client_key"]] if p["client_cert"] else None,
-                               ca_cert=p["ca_path"], verify=p["validate_certs"])
         marker = MARKER + " " + " ".join(t.inspect["Id"] for t in tasks)
         report_read, report_write = os.pipe()
         try:

@@ -434,8 +434,7 @@ def main():
         required_one_of=[("container_id", "task_id", "containers")],
         mutually_exclusive=[("container_id", "containers"), ("task_id", "containers")],
     )
-    if dm.params["max_workers"] < 1:
-        dm.fail("max_workers must be at least 1, got %d" % dm.params["max_workers"])
+    dm.require_at_least("max_workers", 1)
     runner = TaskRunner(dm, task_specs(dm))
     runner.run()
     dm.exit(**runner.results(single=dm.params["containers"] is None))

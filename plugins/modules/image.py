@@ -297,8 +297,6 @@ class ImageParameters:
             raise ValueError("retries must be 0 or more, not %d" % self.retries)
         if self.retry_delay < 0:
             raise ValueError("retry_delay must be 0 or more, not %s" % self.retry_delay)
-        if self.max_workers < 1:
-            raise ValueError("max_workers must be 1 or more, not %d" % self.max_workers)
         # Raises DockerConfigError, which never names a secret.
         self.docker_config = load_docker_config(params["docker_config"])
 
@@ -388,6 +386,7 @@ def main():
         supports_check_mode=True,
     )
 
+    dmodule.require_at_least("max_workers", 1)
     try:
         parameters = ImageParameters(dmodule.params)
     except (ImageReferenceError, DockerConfigError, ValueError) as exc:

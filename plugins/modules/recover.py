@@ -239,8 +239,7 @@ class RecoverManager:
             self.dm.fail("known_containers must be container IDs (UUIDs); not UUIDs: %s" % ", ".join(bad))
         if p["work_dir"] and not os.path.isabs(p["work_dir"]):
             self.dm.fail("work_dir must be an absolute path, got %s" % p["work_dir"])
-        if p["max_workers"] < 1:
-            self.dm.fail("max_workers must be at least 1, got %d" % p["max_workers"])
+        self.dm.require_at_least("max_workers", 1)
 
     def known(self):
         """``(agent ID, known container IDs)`` from every source given."""

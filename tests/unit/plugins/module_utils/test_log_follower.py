@@ -1,6 +1,7 @@
 """The append-only sandbox log writer: never shrinks a file, continues exactly where it ends, one writer at a time."""
 import json
-import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -136,11 +137,22 @@ def test_a_stream_error_is_reported_and_what_was_written_is_recorded(tmp_path):
     assert json.loads((tmp_path / lf.STATE_FILE).read_text())["stdout"]["size"] == 14
 
 
-def test_the_follower_runs_from_its_own_source():
-    source = lf.follower_source()
-    assert "def follower_main" in source and "ansible" not in source.split('"""', 2)[2].split("def ")[0]
-    compile(source, "<follower>", "exec")
-    assert os.path.basename(lf.__file__).startswith("_log_follower")
+def test_the_follower_runs_from_its_source_alone(tmp_path):
+    """The detached follower outlives the module's payload: its program carries ``_docker_client`` in it."""
+    program = lf.follower_source()
+    assert len(program) < 128 * 1024  # Linux's limit for one argument (MAX_ARG_STRLEN)
+    unit = "ansible_collections.mesos.docker.plugins.module_utils._docker_client"
+    isolated = [sys.executable, "-I", "-c"]
+    assert subprocess.run(isolated + ["import " + unit], capture_output=True, cwd=str(tmp_path), check=False).returncode
+    args = dict(docker=dict(base_url="unix://%s/none.sock" % tmp_path, version="1.41", timeout=None, tls=None),
+                containers=[])
+    proc = subprocess.run(isolated + [program, lf.MARKER, json.dumps(args)], capture_output=True, text=True,
+                          cwd=str(tmp_path), timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    broken = dict(args, docker=dict(args["docker"], tls=dict(client_cert=["/nonexistent.pem", "/nonexistent.key"])))
+    proc = subprocess.run(isolated + [program, lf.MARKER, json.dumps(broken)], capture_output=True, text=True,
+                          cwd=str(tmp_path), timeout=60, check=False)
+    assert proc.returncode != 0 and "TLSParameterError" in proc.stderr and unit in proc.stderr
 
 
 def test_an_entry_delivered_again_at_a_rotation_is_written_once(tmp_path):
@@ -149,27 +161,6 @@ def test_an_entry_delivered_again_at_a_rotation_is_written_once(tmp_path):
     docker = FakeDocker(entries[:3] + [entries[2]] + entries[3:] + [entries[1]])
     lf.catch_up(docker, str(tmp_path), "c1")
     assert (tmp_path / "stdout").read_bytes() == b"line 0\nline 1\nline 2\nline 3\n"
-
-
-class _OldSdk(object):
-    """docker 4.1.0 (Debian 11): APIClient has no max_pool_size."""
-
-    class APIClient(object):
-        def __init__(self, base_url=None, version=None, timeout=None, tls=None):
-            self.kwargs = dict(base_url=base_url, version=version, timeout=timeout, tls=tls)
-
-
-class _NewSdk(object):
-    class APIClient(object):
-        def __init__(self, base_url=None, version=None, timeout=None, tls=None, max_pool_size=10):
-            self.kwargs = dict(base_url=base_url, max_pool_size=max_pool_size)
-
-
-def test_docker_api_client_sizes_the_pool_where_the_sdk_can_and_works_without():
-    from ansible_collections.mesos.docker.plugins.module_utils._log_follower import docker_api_client
-
-    assert docker_api_client(_NewSdk, 24, base_url="unix://x").kwargs["max_pool_size"] == 24
-    assert docker_api_client(_OldSdk, 24, base_url="unix://x").kwargs["base_url"] == "unix://x"
 
 
 class FramedSocket:

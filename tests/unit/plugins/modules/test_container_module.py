@@ -3,12 +3,12 @@ tests/integration/test_container.py)."""
 import json
 import os
 
+import docker
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from docker.errors import ImageNotFound, NotFound
 from requests.exceptions import ReadTimeout
 
-from ansible_collections.mesos.docker.plugins.module_utils import _common
 from ansible_collections.mesos.docker.plugins.modules import container as container_module
 
 IMAGE = "registry.example:5000/app:1"
@@ -88,7 +88,7 @@ def engine(monkeypatch):
         made["engine"] = made.get("engine") or FakeEngine(**kwargs)
         return made["engine"]
 
-    monkeypatch.setattr(_common.docker, "APIClient", factory)
+    monkeypatch.setattr(docker, "APIClient", factory)
     return made
 
 
@@ -142,7 +142,8 @@ def test_the_image_default_is_read_from_the_image_the_container_was_created_from
      "container_id given more than once"),
     (dict(container_id=U[0], sandbox="/x:y"), "contains ':'"),
     (dict(container_id=U[0], sandbox="/s", shell=True, command=None), "no command"),
-], ids=["shared-sandbox", "shared-id", "colon-without-work-dir", "shell-without-command"])
+    (dict(container_id=U[0], sandbox="/s", max_workers=0), "max_workers must be an integer of at least 1, got 0"),
+], ids=["shared-sandbox", "shared-id", "colon-without-work-dir", "shell-without-command", "no-workers"])
 def test_bad_input_fails_before_the_engine_is_touched(engine, capsys, args, message):
     out = run(dict(dict(image=IMAGE, command="true"), **args), capsys)
     assert out["failed"] and message in out["msg"]

@@ -2,11 +2,11 @@
 import base64
 import json
 
+import docker
 import pytest
 from ansible.module_utils.testing import patch_module_args
 from docker.errors import ImageNotFound
 
-from ansible_collections.mesos.docker.plugins.module_utils import _common
 from ansible_collections.mesos.docker.plugins.modules import image as image_module
 
 PASSWORD = "Unit-pa55word"
@@ -58,7 +58,7 @@ def fake_sdk(monkeypatch):
     FakeAPIClient.initial_images = {}
     FakeAPIClient.auth_configs = []
     FakeAPIClient.pull_stream = [{"status": "Downloaded newer image"}]
-    monkeypatch.setattr(_common.docker, "APIClient", FakeAPIClient)
+    monkeypatch.setattr(docker, "APIClient", FakeAPIClient)
     return FakeAPIClient
 
 
@@ -86,7 +86,7 @@ def run(args, capsys, check_mode=False, diff=False):
         (dict(name="busybox", docker_config={"auths": {"h": {"auth": "%%%"}}}), "not valid base64"),
         (dict(name="busybox", docker_config="/nonexistent/config.json"), "Cannot read docker_config file"),
         (dict(name="busybox", retries=-1), "retries must be 0 or more"),
-        (dict(name="busybox", max_workers=0), "max_workers must be 1 or more"),
+        (dict(name="busybox", max_workers=0), "max_workers must be an integer of at least 1, got 0"),
     ],
 )
 def test_bad_input_fails_before_any_client_is_created(args, fragment, capsys, fake_sdk):

@@ -65,6 +65,7 @@ def test_module_without_kill_reports_only(fake, capsys):
         (dict(known_containers=[]), "Cannot tell which agent"),
         (dict(agent_id=ME, work_dir="/nonexistent-work-dir"), "No agent checkpoint"),
         (dict(agent_id=ME, known_containers=[], stop_timeout=-1), "stop_timeout"),
+        (dict(agent_id=ME, known_containers=[], max_workers=0), "max_workers must be an integer of at least 1, got 0"),
     ],
 )
 def test_module_bad_input_touches_nothing(fake, capsys, args, message):
