@@ -164,8 +164,10 @@ class Engine:
             os.makedirs(path, exist_ok=True)
         self.log_path = os.path.join(tempfile.gettempdir(), "bench-recover-dockerd.log")
         with open(self.log_path, "w") as out:
+            # A network namespace of its own: a dockerd with --bridge=none in the host's namespace deletes the
+            # host's docker0 (and with it the address the test bed's TLS registry listens on).
             self.process = subprocess.Popen(
-                ["dockerd", "--host", self.host, "--data-root", DATA_ROOT, "--exec-root", EXEC_ROOT,
+                ["unshare", "--net", "dockerd", "--host", self.host, "--data-root", DATA_ROOT, "--exec-root", EXEC_ROOT,
                  "--pidfile", PIDFILE, "--bridge=none", "--iptables=false", "--ip-masq=false"],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.time() + 60

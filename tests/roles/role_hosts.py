@@ -33,6 +33,23 @@ def ansible_env(extra=None):
     return env
 
 
+def run_preflight_only(tmp_path, inventory, play, variables, extra_args=()):
+    """ansible-playbook of ``play`` (YAML text) over ``inventory`` (a dict) in check mode with only the
+    ``always``-tagged tasks (the OS variables and the preflight), extra vars from a file; (rc, output)."""
+    inventory_file = tmp_path / "inventory.json"
+    inventory_file.write_text(json.dumps(inventory))
+    playbook = tmp_path / "preflight.yml"
+    playbook.write_text(play)
+    extra = tmp_path / "vars.json"
+    extra.write_text(json.dumps(variables or {}))
+    proc = subprocess.run(
+        [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory_file), str(playbook), "--check",
+         "--tags", "mesos_docker_preflight_only", "-e", "@%s" % extra] + list(extra_args),
+        cwd=REPO, env=ansible_env(), capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
 def docker(*args, check=True):
     return subprocess.run(["docker"] + list(args), capture_output=True, text=True, check=check, timeout=300)
 
@@ -40,9 +57,11 @@ def docker(*args, check=True):
 class Host:
     """One systemd host (a container) and ansible-playbook runs against it."""
 
-    def __init__(self, image, tmp_path, label):
+    def __init__(self, image, tmp_path, label, network=None):
         self.name = "%s%s" % (HOST_PREFIX, uuid.uuid4().hex[:10])
         self.image = image
+        # A docker network of its own (like the lab's hosts), else the default bridge.
+        self.network = network
         self.tmp_path = tmp_path
         self.label = label
         self.inventory = tmp_path / ("inventory-%s.json" % self.name)
@@ -53,7 +72,7 @@ class Host:
 
     def start(self):
         docker("run", "-d", "--name", self.name, "--hostname", self.name, "--label", "%s=true" % self.label,
-               "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
+               *(["--network", self.network] if self.network else []), "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
                "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
                "--device-cgroup-rule", "a *:* rwm", "--cgroupns", "host",
                "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "-v", "%s-docker:/var/lib/docker" % self.name,

@@ -4,16 +4,15 @@ Runs each role against this machine (``connection: local``) in check mode with o
 the ``always``-tagged tasks (the OS variables and the preflight): read-only commands
 (``dpkg-query``, ``apt-cache policy``, ``stat``), nothing is installed or written.
 """
-import json
 import os
 import re
-import subprocess
 import sys
 
 import pytest
 
+from role_hosts import run_preflight_only
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.dirname(sys.executable)
 
 GOOD_AGENT = {
     "mesos_agent_install_method": "binary",
@@ -37,27 +36,11 @@ BATCH_WITH_EMPTY_SECRET = {"principal": "batch", "secret": "", "roles": ["*"], "
 
 def run_preflight(tmp_path, role, variables, groups=None):
     """``groups``: inventory groups ({name: [hosts]}) around localhost, which alone runs the role."""
-    inventory = tmp_path / "inventory.json"
     children = {name: {"hosts": dict.fromkeys(hosts)} for name, hosts in (groups or {}).items()}
-    inventory.write_text(json.dumps({"all": {"hosts": {"localhost": None}, "children": children}}))
-    playbook = tmp_path / "preflight.yml"
-    playbook.write_text(
-        "- hosts: localhost\n  connection: local\n  gather_facts: true\n"
-        "  roles:\n    - role: mesos.docker.%s\n" % role
-    )
-    extra = tmp_path / "vars.json"
-    extra.write_text(json.dumps(variables))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "collections"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
-    proc = subprocess.run(
-        [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory), str(playbook), "--check",
-         "-e", "ansible_python_interpreter=%s" % sys.executable,
-         "--tags", "mesos_docker_preflight_only", "-e", "@%s" % extra],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, check=False,
-    )
-    return proc.returncode, proc.stdout + proc.stderr
+    play = ("- hosts: localhost\n  connection: local\n  gather_facts: true\n"
+            "  roles:\n    - role: mesos.docker.%s\n" % role)
+    return run_preflight_only(tmp_path, {"all": {"hosts": {"localhost": None}, "children": children}}, play, variables,
+                              ["-e", "ansible_python_interpreter=%s" % sys.executable])
 
 
 @pytest.mark.parametrize("role, variables, expected", [

@@ -60,28 +60,6 @@ def mode(address):
     return None
 
 
-class NetworkHost(Host):
-    """A role test host on a docker network of its own (like the lab's hosts), not the default bridge."""
-
-    def __init__(self, image, tmp_path, label, network):
-        super().__init__(image, tmp_path, label)
-        self.network = network
-
-    def start(self):
-        docker("run", "-d", "--name", self.name, "--hostname", self.name, "--label", "%s=true" % self.label,
-               "--network", self.network, "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
-               "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-               "--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-               "--tmpfs", "/run", "--tmpfs", "/run/lock", self.image)
-        state = ""
-        for _attempt in range(60):
-            state = docker("exec", self.name, "systemctl", "is-system-running", check=False).stdout.strip()
-            if state in ("running", "degraded"):
-                return self
-            time.sleep(1)
-        pytest.fail("systemd in %s did not come up: %s" % (self.name, state))
-
-
 class Ensemble:
     """Three hosts in the group `zookeepers` and ansible-playbook runs of the role against them."""
 
@@ -154,7 +132,7 @@ def ensemble(testbed, tmp_path_factory):
     label = testbed.get("TESTBED_TEST_LABEL") or "mesos-docker-test"
     network = "%szk-%s" % (HOST_PREFIX, os.urandom(4).hex())
     docker("network", "create", "--label", "%s=true" % label, network)
-    hosts = [NetworkHost(image, tmp_path, label, network) for _index in range(3)]
+    hosts = [Host(image, tmp_path, label, network) for _index in range(3)]
     try:
         with ThreadPoolExecutor(3) as pool:
             list(pool.map(lambda host: host.start(), hosts))

@@ -5,15 +5,11 @@ each is given its zookeeper_client_address); the role runs in check mode with on
 ``always``-tagged tasks (the preflight, and read-only ``systemctl is-active``/``dpkg-query``).
 tests/roles/test_zookeeper.py shows on a real ensemble that a failing preflight changes nothing.
 """
-import json
-import os
-import subprocess
 import sys
 
 import pytest
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = os.path.dirname(sys.executable)
+from role_hosts import run_preflight_only
 
 
 def run_preflight(tmp_path, count, hostvars=None, variables=None):
@@ -22,22 +18,8 @@ def run_preflight(tmp_path, count, hostvars=None, variables=None):
         name = "zk%d" % index
         hosts[name] = dict({"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
                             "zookeeper_client_address": "10.0.0.%d" % index}, **(hostvars or {}).get(name, {}))
-    inventory = tmp_path / "inventory.json"
-    inventory.write_text(json.dumps({"all": {"children": {"zookeepers": {"hosts": hosts}}}}))
-    playbook = tmp_path / "preflight.yml"
-    playbook.write_text("- hosts: zookeepers\n  gather_facts: false\n  roles:\n    - role: mesos.docker.zookeeper\n")
-    extra = tmp_path / "vars.json"
-    extra.write_text(json.dumps(variables or {}))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "collections"),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_LOCALHOST_WARNING="false",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
-    proc = subprocess.run(
-        [os.path.join(BIN, "ansible-playbook"), "-i", str(inventory), str(playbook), "--check",
-         "--tags", "mesos_docker_preflight_only", "-e", "@%s" % extra],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL, check=False,
-    )
-    return proc.returncode, proc.stdout + proc.stderr
+    play = "- hosts: zookeepers\n  gather_facts: false\n  roles:\n    - role: mesos.docker.zookeeper\n"
+    return run_preflight_only(tmp_path, {"all": {"children": {"zookeepers": {"hosts": hosts}}}}, play, variables)
 
 
 @pytest.mark.parametrize("count", [1, 5])
