@@ -75,6 +75,8 @@ PREFLIGHT_PLAY = """
     - ansible.builtin.include_role:
         name: mesos.docker.mesos_agent_dind
         tasks_from: preflight
+        # The specs are a role variable (vars/main.yml, the agent_spec filter): public shows it to the debug below.
+        public: true
     - ansible.builtin.debug:
         msg: "SPECS={{ _mesos_agent_dind_specs | to_json }}"
 """
