@@ -14,7 +14,7 @@ their inputs are and in which layer wins:
 ``mesos_agent_dind`` (:func:`dind_agents`)
     the role's flags (``mesos_agent_dind_flags`` among them) with the agent's resources and
     attributes and, in container mode, a work directory and port per agent; then HTTP
-    authentication, the root-only log (only when the role-level flags carry ``docker_config``) and
+    authentication, the root-only log (when the role-level or the agent's own flags carry ``docker_config``) and
     the agent's credential; then the agent's own ``flags``; agents sharing the host's Docker daemon
     get ``docker_kill_orphans=false`` last. The secret files are ``file://`` URLs (bind-mounted at
     the same path).
@@ -202,7 +202,8 @@ def dind_agents(inputs):
                                  has_secret_flags(role_flags, own_flags) or bool(inputs["docker_config"]))
         if http_auth:
             flags.update(http_auth_flags(http_credentials_url))
-        if has_secret_flags(flags):
+        # The agent's own flags count too: its docker_config is logged at start like the role's.
+        if has_secret_flags(flags, own_flags):
             flags.update(log_flags(inputs["log_dir"]))
         credential_path = secrets_dir + "/" + name + ".credential.json"
         if inputs["authentication"] == "enabled":

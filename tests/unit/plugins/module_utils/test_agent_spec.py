@@ -42,13 +42,15 @@ def test_host_credential_and_principal_only_with_authentication():
     assert (spec["credential_path"], spec["principal"]) == (None, None) and "credential" not in spec["flags"]
 
 
-def test_dind_log_follows_only_the_role_level_docker_config():
-    # As the preflight's Jinja did: an agent's own flags.docker_config turns HTTP authentication on (auto)
-    # but does not send the log to root-only files.
+def test_dind_agent_with_its_own_docker_config_logs_to_root_only_files():
+    # Mesos logs every flag at start, the docker_config JSON read from the file included: an agent's own
+    # flags.docker_config sends its log to root-only files exactly as the role-level one does (the
+    # preflight's Jinja turned only HTTP authentication on for it, and left the log on stderr).
     inputs = CASES["mesos_agent_dind"]["agent_docker_config_flag_only"]["inputs"]
-    first = _agent_spec.agent_spec(inputs)[0]
+    first, second = _agent_spec.agent_spec(inputs)[:2]
     assert first["http_auth"] is True and first["flags"]["docker_config"] == "file:///etc/other/dc.json"
-    assert "log_dir" not in first["flags"] and "quiet" not in first["flags"]
+    assert (first["flags"]["log_dir"], first["flags"]["quiet"]) == (inputs["log_dir"], True)
+    assert "docker_config" not in second["flags"] and "log_dir" not in second["flags"]
 
 
 def test_missing_input_is_named():
