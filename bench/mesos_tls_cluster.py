@@ -29,23 +29,17 @@ import glob
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "tests", "testbed"))
-import testbed_env  # noqa: E402  pylint: disable=wrong-import-position
+from _hosts import (REPO, address, agent_vars, ansible_playbook, common_vars, hosts_play, on, remove_hosts, sh, systemd_image,
+                    testbed_env)
 
-BINDIR = os.path.dirname(sys.executable)
 MASTER = "bench-tls-master"
 AGENT = "bench-tls-agent"
 CLIENT = "bench-tls-client"
-LABEL = "mesos-docker-test"
 TASK_TOOL = os.path.join(REPO, "lab", "mesos_task.py")
-SYSTEMD_IMAGE = {"bullseye": "TESTBED_IMAGE_SYSTEMD11", "bookworm": "TESTBED_IMAGE_SYSTEMD12",
-                 "trixie": "TESTBED_IMAGE_SYSTEMD13"}
 
 # mesos_task.py over TLS: every request of this process carries the client certificate, verifies the
 # servers with the lab CA, and goes to https:// (the agent's sandbox URL it builds is http://).
@@ -64,21 +58,8 @@ sys.argv = [sys.argv[4]] + sys.argv[5:]
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
+# After the hosts (_hosts.hosts_play).
 PLAYBOOK = """
-- name: Create the hosts
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: Create each host as a systemd container able to run Docker
-      ansible.builtin.include_tasks: {repo}/playbooks/tasks/lab_host.yml
-      vars:
-        lab_host_name: "{{{{ item }}}}"
-        lab_host_image: "{{{{ hostvars[item].lab_image }}}}"
-        lab_host_labels:
-          {label}: bench-tls
-      loop: "{{{{ groups['masters'] + groups['agents'] }}}}"
-
 - name: A lab CA and a certificate per host
   ansible.builtin.import_playbook: {repo}/playbooks/tls_lab_ca.yml
   vars:
@@ -87,22 +68,6 @@ PLAYBOOK = """
 - name: Provision
   ansible.builtin.import_playbook: {repo}/playbooks/{site}
 """
-
-
-def sh(*command, check=True, timeout=600, **kwargs):
-    proc = subprocess.run(list(command), capture_output=True, text=True, timeout=timeout, check=False, **kwargs)
-    if check and proc.returncode != 0:
-        raise SystemExit("%s failed (%d): %s%s"
-                         % (" ".join(command), proc.returncode, proc.stdout[-3000:], proc.stderr[-3000:]))
-    return proc
-
-
-def on(host, *command, check=True):
-    return sh("docker", "exec", host, *command, check=check)
-
-
-def address(host):
-    return sh("docker", "inspect", "-f", "{{.NetworkSettings.IPAddress}}", host).stdout.strip()
 
 
 def default_package():
@@ -115,10 +80,6 @@ def default_package():
 
 
 def inventory(testbed, package, ca_dir):
-    release = re.search(r"~(bullseye|bookworm|trixie)(\+tls)?_[^_]+\.deb$", os.path.basename(package))
-    with open(testbed["TESTBED_REGISTRY_CA"]) as handle:
-        registry_ca = handle.read()
-    registry = testbed["TESTBED_REGISTRY_TLS"]
     tls = {}
     for role in ("mesos_master", "mesos_agent"):
         tls.update({role + "_tls_enabled": True,
@@ -126,40 +87,13 @@ def inventory(testbed, package, ca_dir):
                     role + "_tls_key_file": "%s/{{ inventory_hostname }}.key" % ca_dir,
                     role + "_tls_ca_file": "%s/ca.pem" % ca_dir,
                     role + "_tls_verify_cert": True, role + "_tls_require_cert": True})
-    common = dict(tls, **{
-        "ansible_connection": "community.docker.docker",
-        "ansible_python_interpreter": "/usr/bin/python3",
-        "ansible_pipelining": True,
-        "lab_image": testbed[SYSTEMD_IMAGE[release.group(1) if release else "bookworm"]],
-        "tls_lab_ca_dir": ca_dir,
-        "mesos_master_install_method": "deb", "mesos_master_deb_file": package,
-        "mesos_agent_install_method": "deb", "mesos_agent_deb_file": package,
-    })
-    agents = {
-        "mesos_agent_resources": {"cpus": 2, "mem": 1024, "disk": 2048, "ports": "[21000-21099]"},
-        "mesos_agent_docker_stop_timeout": "5secs",
-        "mesos_agent_flags": {"systemd_enable_support": False, "launcher": "posix"},
-        "docker_engine_registry_ca_certs": [{"registry": registry, "ca": registry_ca}],
-        "docker_config_registries": [{"registry": registry, "username": testbed["TESTBED_REGISTRY_USER"],
-                                      "password": testbed["TESTBED_REGISTRY_PASSWORD"]}],
-    }
+    common = dict(tls, tls_lab_ca_dir=ca_dir, **common_vars(package, systemd_image(testbed, package)))
+    agents = agent_vars(testbed)
     client = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
     return {"all": {"vars": common, "children": {
         "masters": {"hosts": {MASTER: None}, "vars": {"mesos_master_registry": "in_memory"}},
         "agents": {"hosts": {AGENT: None}, "vars": agents},
         "tls_clients": {"hosts": {CLIENT: client}}}}}
-
-
-def ansible_env():
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".build", "collections"), ANSIBLE_NOCOLOR="1")
-    env["PATH"] = BINDIR + os.pathsep + env.get("PATH", "")
-    return env
-
-
-def remove_hosts():
-    for host in (MASTER, AGENT):
-        sh("docker", "rm", "-f", "-v", host, check=False)
-        sh("docker", "volume", "rm", "-f", host + "-docker", check=False)
 
 
 def master_get(ca_dir, master, path, auth):
@@ -196,13 +130,12 @@ def main():
     with open(os.path.join(work, "inventory.yml"), "w") as handle:
         json.dump(inventory(testbed, package, ca_dir), handle)
     with open(os.path.join(work, "cluster.yml"), "w") as handle:
-        handle.write(PLAYBOOK.format(repo=REPO, label=LABEL, site="docker.yml" if args.prepare else "site.yml"))
+        handle.write(hosts_play("bench-tls") + PLAYBOOK.format(repo=REPO, site="docker.yml" if args.prepare else "site.yml"))
     if not args.reuse:
-        remove_hosts()
+        remove_hosts((MASTER, AGENT))
     try:
         start = time.time()
-        run = sh(os.path.join(BINDIR, "ansible-playbook"), "-i", os.path.join(work, "inventory.yml"),
-                 os.path.join(work, "cluster.yml"), check=False, timeout=3600, cwd=REPO, env=ansible_env())
+        run = ansible_playbook(os.path.join(work, "inventory.yml"), os.path.join(work, "cluster.yml"))
         print("provision:  %d s (hosts, lab CA, site.yml with TLS on: rc %d)" % (time.time() - start, run.returncode))
         if args.prepare:
             print(run.stdout[-1500:] if run.returncode else "prepared: hosts, lab CA and Docker engine in %s" % work)
@@ -288,7 +221,7 @@ def main():
         return 0 if result.get("state") == "TASK_FINISHED" and plain.returncode != 0 and good.stdout == "200" else 1
     finally:
         if not args.keep and not args.prepare:
-            remove_hosts()
+            remove_hosts((MASTER, AGENT))
         print("work dir:   %s (lab CA); hosts %s" % (work, "kept" if args.keep or args.prepare else "removed"))
 
 
