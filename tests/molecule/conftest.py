@@ -74,7 +74,13 @@ def run_audited_scenario(run_molecule, testbed):
         rc, out = run_molecule(scenario, "test",
                                extra_env={"MOLECULE_AGENT_HTTP_SECRET": http_secret, "ANSIBLE_VERBOSITY": "3",
                                           "MOLECULE_CREDENTIALS_KEY": credentials_key})
-        assert rc == 0, "molecule test -s %s failed (rc %d):\n%s" % (scenario, rc, out[-30000:])
+        if rc != 0:
+            # At -vvv the failing task is far from the end (cleanup and destroy follow): its lines first.
+            # (-vvv prints a failure's result over many lines: the 80 after each.)
+            lines = out.splitlines()
+            failures = [lines[index:index + 80] for index, line in enumerate(lines) if line.startswith(("fatal:", "failed:"))]
+            pytest.fail("molecule test -s %s failed (rc %d); the failing tasks:\n%s\n\nthe end of the output:\n%s"
+                        % (scenario, rc, "\n--\n".join("\n".join(block) for block in failures), out[-20000:]))
         shown = [i for i, form in enumerate(secret_forms(testbed, http_secret, credentials_key)) if form in out]
         assert not shown, "test secrets (forms %s) show in the molecule output of %s" % (shown, scenario)
 
