@@ -55,7 +55,7 @@ import sys
 import tempfile
 import time
 
-from _hosts import (REPO, agent_vars, ansible_env, ansible_playbook, common_vars, hosts_play, remove_hosts, sh, systemd_image,
+from _hosts import (REPO, agent_vars, ansible_env, ansible_playbook, cluster_image, common_vars, hosts_play, remove_hosts, sh,
                     testbed_env)
 from playbook_output import changed_tasks, recap
 
@@ -87,14 +87,8 @@ def default_package():
     return found[-1]
 
 
-def host_image(testbed, package):
-    """The Debian 12 image with the cluster's packages already there, else the package release's systemd image."""
-    image = systemd_image(testbed, package)
-    return testbed["TESTBED_IMAGE_SYSTEMD12_CLUSTER"] if image == testbed["TESTBED_IMAGE_SYSTEMD12"] else image
-
-
 def inventory(testbed, package, agents):
-    common = dict(common_vars(package, host_image(testbed, package)), mesos_credentials_key=CREDENTIALS_KEY)
+    common = dict(common_vars(package, cluster_image(testbed, package)), mesos_credentials_key=CREDENTIALS_KEY)
     return {"all": {"vars": common, "children": {
         "zookeepers": {"hosts": {MASTER: None}},
         "masters": {"hosts": {MASTER: None}},
@@ -285,7 +279,7 @@ def main():
     work = tempfile.mkdtemp(prefix="mesos-fleet-converge.")
     print("package:   %s, %d bytes" % (os.path.basename(package), os.path.getsize(package)))
     print("image:     %s; machine: %d cores, MemAvailable %d MiB"
-          % (host_image(testbed, package), os.cpu_count(), mem_available_mib()))
+          % (cluster_image(testbed, package), os.cpu_count(), mem_available_mib()))
     measured = []
     hosts = []
     try:

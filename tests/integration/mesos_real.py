@@ -8,8 +8,6 @@ container (``docker exec``), and its ``/state`` and ``/slaves`` say what became 
 import base64
 import io
 import json
-import os
-import re
 import subprocess
 import tarfile
 import time
@@ -18,6 +16,8 @@ import urllib.request
 import pytest
 
 from ansible_collections.mesos.docker.plugins.module_utils._cluster_auth import default_acls, derived_secret
+from systemd_hosts import REPO as REPO_ROOT
+from systemd_hosts import hosts_play
 
 TEST_LABEL = "mesos-docker-test"
 
@@ -238,35 +238,8 @@ def credentials(host, path):
     return json.loads(on(host, "cat", path).stdout)["credentials"][0]
 
 
-# The hosts run the Debian release the package was built for (``mesos_<version>~<codename>_<arch>.deb``, as
-# playbooks/mesos_package.yml names it): bench/mesos_package_build.sh runs this module on each release's package.
-SYSTEMD_IMAGE_OF_RELEASE = {"bullseye": "TESTBED_IMAGE_SYSTEMD11", "bookworm": "TESTBED_IMAGE_SYSTEMD12",
-                            "trixie": "TESTBED_IMAGE_SYSTEMD13"}
-
-
-def host_image(testbed, package):
-    """The test bed's systemd image of the package's Debian release; Debian 12 when its name names none."""
-    release = re.search(r"~(bullseye|bookworm|trixie)(\+tls)?_[^_]+\.deb$", os.path.basename(package))
-    return testbed[SYSTEMD_IMAGE_OF_RELEASE[release.group(1) if release else "bookworm"]]
-
-
-# Creates the hosts of ``groups`` (an expression of the inventory's groups) as systemd containers, then runs
-# playbooks/site.yml on them.
-HOSTS_THEN_SITE = """
-- name: Create the hosts
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: Create each host as a systemd container able to run Docker
-      ansible.builtin.include_tasks: {repo}/playbooks/tasks/lab_host.yml
-      vars:
-        lab_host_name: "{{{{ item }}}}"
-        lab_host_image: "{{{{ hostvars[item].lab_image }}}}"
-        lab_host_labels:
-          {label}: real-mesos
-      loop: "{{{{ {groups} }}}}"
-
-- name: Provision
-  ansible.builtin.import_playbook: {repo}/playbooks/site.yml
-"""
+def hosts_then_site(groups="groups['masters'] + groups['agents']"):
+    """A playbook that creates the hosts of ``groups`` (an expression of the inventory's groups) as systemd
+    containers, then runs playbooks/site.yml on them."""
+    return hosts_play("real-mesos", groups) + (
+        "\n- name: Provision\n  ansible.builtin.import_playbook: %s/playbooks/site.yml\n" % REPO_ROOT)

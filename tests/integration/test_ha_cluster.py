@@ -34,8 +34,9 @@ import time
 import pytest
 import requests
 
-from conftest import REPO, TEST_LABEL, ansible_env, mesos_package_path, run_ansible_playbook
-from mesos_real import HOSTS_THEN_SITE, address, docker, docker_task, host_image, on, wait_for
+from conftest import REPO, ansible_env, mesos_package_path, run_ansible_playbook
+from mesos_real import address, docker, docker_task, hosts_then_site, on, wait_for
+from systemd_hosts import agent_vars, cluster_image, common_vars
 from playbook_output import changed_tasks, recap
 from testbed_env import SecretsHidden
 
@@ -57,37 +58,12 @@ FAILOVER_TIMEOUT = 60
 
 
 def _inventory(testbed, package):
-    registry = testbed["TESTBED_REGISTRY_TLS"]
-    with open(testbed["TESTBED_REGISTRY_CA"]) as handle:
-        ca = handle.read()
-    common = {
-        "ansible_connection": "community.docker.docker",
-        "ansible_python_interpreter": "/usr/bin/python3",
-        "ansible_pipelining": True,
-        "lab_image": cluster_image(testbed, package),
-        "mesos_credentials_key": CREDENTIALS_KEY,
-        "mesos_master_install_method": "deb", "mesos_master_deb_file": package,
-        "mesos_agent_install_method": "deb", "mesos_agent_deb_file": package,
-    }
-    agents = {
-        "mesos_agent_resources": {"cpus": 2, "mem": 1024, "disk": 2048, "ports": "[21000-21099]"},
-        "mesos_agent_docker_stop_timeout": "5secs",
-        "mesos_agent_flags": {"systemd_enable_support": False, "launcher": "posix"},
-        "docker_engine_registry_ca_certs": [{"registry": registry, "ca": ca}],
-        "docker_config_registries": [{"registry": registry, "username": testbed["TESTBED_REGISTRY_USER"],
-                                      "password": testbed["TESTBED_REGISTRY_PASSWORD"]}],
-    }
+    common = dict(common_vars(package, cluster_image(testbed, package)), mesos_credentials_key=CREDENTIALS_KEY)
+    agents = agent_vars(testbed)
     return {"all": {"vars": common, "children": {
         "zookeepers": {"hosts": dict.fromkeys(MASTERS)},
         "masters": {"hosts": dict.fromkeys(MASTERS)},
         "agents": {"hosts": dict.fromkeys(AGENTS), "vars": agents}}}}
-
-
-def cluster_image(testbed, package):
-    """The Debian 12 systemd image with the cluster's Debian packages already there (tests/testbed/images/
-    systemd12-cluster: five hosts need not download them five times); another release's plain systemd image."""
-    image = host_image(testbed, package)
-    return testbed["TESTBED_IMAGE_SYSTEMD12_CLUSTER"] if image == testbed["TESTBED_IMAGE_SYSTEMD12"] else image
 
 
 def remove_hosts():
@@ -103,8 +79,7 @@ def ha(testbed, tmp_path_factory):
     inventory = work / "inventory.yml"
     inventory.write_text(json.dumps(_inventory(testbed, package)))
     playbook = work / "cluster.yml"
-    playbook.write_text(HOSTS_THEN_SITE.format(repo=REPO, label=TEST_LABEL,
-                                               groups="groups['masters'] + groups['agents']"))
+    playbook.write_text(hosts_then_site())
     remove_hosts()
     started = time.time()
     run = run_ansible_playbook(str(playbook), inventory=str(inventory), timeout=2400)

@@ -30,8 +30,9 @@ import uuid
 import pytest
 import requests
 
-from conftest import REPO, TEST_LABEL, mesos_package_path, run_ansible_playbook
-from mesos_real import HOSTS_THEN_SITE, address, credentials, docker, host_image, on
+from conftest import REPO, mesos_package_path, run_ansible_playbook
+from mesos_real import address, credentials, docker, hosts_then_site, on
+from systemd_hosts import agent_vars, common_vars, systemd_image
 from testbed_env import SecretsHidden
 
 pytestmark = pytest.mark.real_mesos
@@ -57,28 +58,10 @@ def package_version(package):
 
 
 def _inventory(testbed, package):
-    registry = testbed["TESTBED_REGISTRY_TLS"]
-    with open(testbed["TESTBED_REGISTRY_CA"]) as handle:
-        ca = handle.read()
     version = package_version(package)
-    common = {
-        "ansible_connection": "community.docker.docker",
-        "ansible_python_interpreter": "/usr/bin/python3",
-        "ansible_pipelining": True,
-        "lab_image": host_image(testbed, package),
-        "mesos_master_install_method": "deb", "mesos_master_deb_file": package,
-        "mesos_agent_install_method": "deb", "mesos_agent_deb_file": package,
-        "mesos_master_version": version, "mesos_agent_version": version,
-    }
-    agents = {
-        "mesos_agent_resources": {"cpus": 2, "mem": 1024, "disk": 2048, "ports": "[21000-21099]"},
-        "mesos_agent_docker_stop_timeout": "5secs",
-        # An agent inside a systemd container (see ../shared/mesos/README.md).
-        "mesos_agent_flags": {"systemd_enable_support": False, "launcher": "posix"},
-        "docker_engine_registry_ca_certs": [{"registry": registry, "ca": ca}],
-        "docker_config_registries": [{"registry": registry, "username": testbed["TESTBED_REGISTRY_USER"],
-                                      "password": testbed["TESTBED_REGISTRY_PASSWORD"]}],
-    }
+    common = dict(common_vars(package, systemd_image(testbed, package)),
+                  mesos_master_version=version, mesos_agent_version=version)
+    agents = agent_vars(testbed)
     return {"all": {"vars": common, "children": {
         "masters": {"hosts": {MASTER: None}, "vars": {"mesos_master_registry": "in_memory"}},
         "agents": {"hosts": {AGENT: None}, "vars": agents}}}}
@@ -90,7 +73,7 @@ def cluster(testbed, tmp_path_factory):
     inventory = work / "inventory.yml"
     inventory.write_text(json.dumps(_inventory(testbed, mesos_package_path())))
     playbook = work / "cluster.yml"
-    playbook.write_text(HOSTS_THEN_SITE.format(repo=REPO, label=TEST_LABEL, groups="groups['masters'] + groups['agents']"))
+    playbook.write_text(hosts_then_site())
     for host in (MASTER, AGENT):
         docker("rm", "-f", "-v", host, check=False)
         docker("volume", "rm", "-f", host + "-docker", check=False)
