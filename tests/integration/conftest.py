@@ -15,11 +15,10 @@ import tempfile
 import uuid
 
 import pytest
+from testbed_env import TEST_LABEL
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS_ROOT = os.path.join(REPO, ".build", "collections")
-# Every container a test makes carries this label; `testbed.sh down` removes them.
-TEST_LABEL = "mesos-docker-test"
 # Cached images carry this label (as the test bed's own images do) and are kept by `down`.
 IMAGE_NS = "mesos-docker-testbed"
 RECIPE_LABEL = IMAGE_NS + ".recipe"

@@ -18,8 +18,8 @@ import pytest
 from ansible_collections.mesos.docker.plugins.module_utils._cluster_auth import default_acls, derived_secret
 from systemd_hosts import REPO as REPO_ROOT
 from systemd_hosts import hosts_play
+from testbed_env import TEST_LABEL
 
-TEST_LABEL = "mesos-docker-test"
 
 # The cluster credentials key of the tests' masters: the agent roles get it as
 # mesos_agent_dind_credentials_key and derive their secrets from it, as the masters do.

@@ -19,9 +19,9 @@ import zipfile
 import pytest
 
 from ansible_collections.mesos.docker.plugins.module_utils._mesos_names import format_name
+from testbed_env import TEST_LABEL
 
 MODULE = "container"
-TEST_LABEL = "mesos-docker-test"
 
 
 # ---- fixtures ---------------------------------------------------------------------------------

@@ -23,8 +23,8 @@ import pytest
 import flag_tables
 from ansible_collections.mesos.docker.plugins.module_utils import _agent_flags as agent_flags
 from ansible_collections.mesos.docker.plugins.module_utils import _master_flags as master_flags
+from testbed_env import TEST_LABEL
 
-TEST_LABEL = "mesos-docker-test"
 PROGRAMS = flag_tables.PROGRAMS
 FETCH = flag_tables.FETCH
 

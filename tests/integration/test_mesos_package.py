@@ -12,10 +12,9 @@ import subprocess
 import tarfile
 
 import pytest
+from testbed_env import TEST_LABEL
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-# Every container a test makes carries this label; `testbed.sh down` removes them.
-TEST_LABEL = "mesos-docker-test"
 PLAYBOOK = os.path.join(REPO, "playbooks", "mesos_package.yml")
 SHARED_SRC = os.path.join(os.path.dirname(REPO), "shared", "mesos", "src")
 # The Apache Mesos source the shared Debian 12 package was built from (apache/mesos at c1b42f7).

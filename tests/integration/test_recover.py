@@ -19,9 +19,9 @@ import urllib.request
 import uuid
 
 import pytest
+from testbed_env import TEST_LABEL
 
 MODULE = "recover"
-TEST_LABEL = "mesos-docker-test"
 AGENT_LABEL = "org.apache.mesos.agent_id"
 STANDIN = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "standin", "mesos-agent")
 

@@ -2,6 +2,7 @@
 import pytest
 
 from role_hosts import Host
+from testbed_env import TEST_LABEL
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +15,7 @@ def systemd_host(testbed, tmp_path_factory):
     def make(image_key="TESTBED_IMAGE_SYSTEMD12"):
         image = testbed.get(image_key)
         assert image, "the test bed has no %s" % image_key
-        host = Host(image, tmp_path, testbed.get("TESTBED_TEST_LABEL") or "mesos-docker-test")
+        host = Host(image, tmp_path, testbed.get("TESTBED_TEST_LABEL") or TEST_LABEL)
         made.append(host)
         return host.start()
 

@@ -32,6 +32,7 @@ from kazoo import security as kazoo_security
 from ansible_collections.mesos.docker.plugins.module_utils import _cluster_auth
 from playbook_output import changed_tasks, recap
 from role_hosts import BIN, HOST_PREFIX, REPO, Host, ansible_env, docker
+from testbed_env import TEST_LABEL
 
 PLAY = [{"name": "zookeeper ensemble", "hosts": "zookeepers", "become": True, "gather_facts": True,
          "roles": [{"role": "mesos.docker.zookeeper"}]}]
@@ -129,7 +130,7 @@ def ensemble(testbed, tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("zookeeper")
     # The prepared layer (Java and the libraries already there) when the test bed built it.
     image = testbed.get("TESTBED_IMAGE_ZOOKEEPER12") or testbed.get("TESTBED_IMAGE_SYSTEMD12")
-    label = testbed.get("TESTBED_TEST_LABEL") or "mesos-docker-test"
+    label = testbed.get("TESTBED_TEST_LABEL") or TEST_LABEL
     network = "%szk-%s" % (HOST_PREFIX, os.urandom(4).hex())
     docker("network", "create", "--label", "%s=true" % label, network)
     hosts = [Host(image, tmp_path, label, network) for _index in range(3)]

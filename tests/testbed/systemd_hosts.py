@@ -5,9 +5,11 @@ the inventory vars every such cluster shares. Standard library only (the benches
 import os
 import re
 
+from testbed_env import TEST_LABEL
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The test bed's `down` removes every container with this label, whatever its value.
-LABEL = "mesos-docker-test"
+LABEL = TEST_LABEL
 
 # The hosts run the Debian release the package was built for (``mesos_<version>~<codename>[+tls]_<arch>.deb``,
 # as playbooks/mesos_package.yml names it).

@@ -3,6 +3,9 @@ import os
 import re
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# Every container, network and volume the tests and benches make carries this label (testbed.sh's
+# TEST_LABEL): `testbed.sh down` and the tests' clean-up remove what carries it.
+TEST_LABEL = "mesos-docker-test"
 ENV_FILE = os.environ.get("TESTBED_ENV", os.path.join(REPO, ".testbed", "env"))
 
 

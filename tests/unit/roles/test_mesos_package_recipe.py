@@ -59,7 +59,7 @@ def _source_version(tree):
 @pytest.mark.parametrize("release", RELEASES)
 def test_patches_of_the_release_and_version_apply_to_the_mesos_source(tmp_path, release, version):
     """The patches the role applies for a release and a source version (release's, then version's, as
-    preflight.yml composes them) exist and apply cleanly (no fuzz) to that Apache Mesos source, in order."""
+    source.yml composes them) exist and apply cleanly (no fuzz) to that Apache Mesos source, in order."""
     source = SOURCES[version]
     assert os.path.isfile(source), "the Mesos source %s is missing" % source
     patches = (_load("vars", release + ".yml")["_mesos_package_release_patches"]
