@@ -1,10 +1,14 @@
-"""Role mesos_agent_dind: the entrypoint's
-bridged-network arithmetic (it refuses what the seed's shell arithmetic silently wraps)."""
+"""Role mesos_agent_dind: the slices the role hands the entrypoint (computed by
+plugins/module_utils/_dind_network.py, refusing what the seed's shell arithmetic silently wraps), the
+entrypoint's checks of them, the preflight of the secrets, and how the entrypoint tells agent flags from a command."""
+import ipaddress
 import os
 import subprocess
 
 import pytest
 import yaml
+
+from ansible_collections.mesos.docker.plugins.module_utils._dind_network import DindNetworkError, allocate
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 ROLE = os.path.join(REPO, "roles", "mesos_agent_dind")
@@ -16,16 +20,13 @@ def _load(*parts):
         return yaml.safe_load(handle)
 
 
-def fixed_cidr(address, offset, size):
-    return subprocess.run(
-        ["bash", "-c", 'source "$1" && fixed_cidr "$2" "$3" "$4"', "test", ENTRYPOINT, address, offset, str(size)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
+def _slice(address, offset, size):
+    """The slice the role passes (MESOS_AGENT_DIND_FIXED_CIDR) for an agent at ``address`` pinned to ``offset``."""
+    network = str(ipaddress.ip_interface(address).network)
+    return allocate(network, size, [{"name": "a", "offset": offset}])["a"]
 
 
+# What the entrypoint's own arithmetic gave before the role passed the slice: the same --fixed-cidr now.
 @pytest.mark.parametrize(
     "address, offset, size, expected",
     [
@@ -36,29 +37,72 @@ def fixed_cidr(address, offset, size):
         ("10.0.0.5/24", "0.0.0.64", 26, "10.0.0.64/26"),
     ],
 )
-def test_fixed_cidr(address, offset, size, expected):
-    proc = fixed_cidr(address, offset, size)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == expected
+def test_the_role_passes_the_slice_the_entrypoint_computed(address, offset, size, expected):
+    entry = _slice(address, offset, size)
+    assert entry["fixed_cidr"] == expected
+    assert entry["last_ip"] == str(ipaddress.ip_network(expected)[-1])
 
 
 @pytest.mark.parametrize(
     "address, offset, size, reason",
     [
-        ("172.17.0.3/16", "0.1.0.0", 24, "overflows the parent network"),  # the seed would wrap to 172.17.0.0
-        ("10.0.0.5/24", "0.0.1.0", 26, "overflows the parent network"),
-        ("172.17.0.3/16", "0.0.256.0", 24, "invalid bridged network setting"),
-        ("172.17.0.3/16", "0.0.1.128", 24, "not a non-zero multiple"),
-        ("172.17.0.3/16", "0.0.0.0", 24, "not a non-zero multiple"),
-        ("172.17.0.3/16", "0.0.1.0", 16, "must be larger than the parent prefix"),
-        ("172.17.0.3/16", "0.0.1.0", 31, "must be larger than the parent prefix"),
-        ("172.17.1.3/16", "0.0.1.0", 24, "own address 172.17.1.3 lies inside its slice"),
+        ("172.17.0.3/16", "0.1.0.0", 24, "overflows past the end of the parent network"),  # the seed would wrap
+        ("10.0.0.5/24", "0.0.1.0", 26, "overflows past the end of the parent network"),
+        ("172.17.0.3/16", "0.0.256.0", 24, "has octet 256 > 255"),
+        ("172.17.0.3/16", "0.0.1.128", 24, "is not aligned to /24 blocks"),
+        ("172.17.0.3/16", "0.0.0.0", 24, "is reserved"),
+        ("172.17.0.3/16", "0.0.1.0", 16, "is not larger than the prefix"),
+        ("172.17.0.3/16", "0.0.1.0", 31, "between 17 and 30"),
     ],
 )
-def test_fixed_cidr_refuses(address, offset, size, reason):
-    proc = fixed_cidr(address, offset, size)
+def test_the_slices_the_entrypoint_refused_are_refused_before_a_container_starts(address, offset, size, reason):
+    with pytest.raises(DindNetworkError, match=reason):
+        _slice(address, offset, size)
+
+
+def check_slice(address, fixed_cidr, last_ip, route):
+    """The entrypoint's check_slice, with ``ip -4 route get`` answering ``route``."""
+    return subprocess.run(
+        ["bash", "-c", 'source "$1" && ip() { printf "%s\\n" "$ROUTE"; } && check_slice "$2" "$3" "$4" eth0',
+         "test", ENTRYPOINT, address, fixed_cidr, last_ip],
+        env=dict(os.environ, ROUTE=route), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False,
+    )
+
+
+ON_LINK = "172.17.1.0 dev eth0 src 172.17.0.3 uid 0"
+
+
+@pytest.mark.parametrize("address, fixed_cidr, last_ip", [
+    ("172.17.0.3/16", "172.17.1.0/24", "172.17.1.255"),
+    ("10.0.0.5/24", "10.0.0.64/26", "10.0.0.127"),
+    ("10.0.0.9/24", "10.0.0.64/26", "10.0.0.127"),  # 9 < 64 as numbers, not as strings
+    ("10.0.0.128/24", "10.0.0.64/26", "10.0.0.127"),
+])
+def test_entrypoint_accepts_a_slice_on_its_network(address, fixed_cidr, last_ip):
+    proc = check_slice(address, fixed_cidr, last_ip, ON_LINK)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("address, fixed_cidr, last_ip, route, reason", [
+    ("172.17.1.3/16", "172.17.1.0/24", "172.17.1.255", ON_LINK, "own address 172.17.1.3 lies inside its slice"),
+    ("10.0.0.64/24", "10.0.0.64/26", "10.0.0.127", ON_LINK, "own address 10.0.0.64 lies inside its slice"),
+    ("10.0.0.127/24", "10.0.0.64/26", "10.0.0.127", ON_LINK, "own address 10.0.0.127 lies inside its slice"),
+    ("172.17.0.3/16", "172.18.1.0/24", "172.18.1.255", "172.18.1.0 via 172.17.0.1 dev eth0 src 172.17.0.3",
+     "the slice 172.18.1.0/24 is not on the network of eth0 (172.17.0.3/16)"),
+    ("172.17.0.3/16", "172.18.1.0/24", "172.18.1.255", "", "the route to 172.18.1.0 is 'none'"),
+])
+def test_entrypoint_refuses_a_slice_off_its_network_or_over_its_own_address(address, fixed_cidr, last_ip, route,
+                                                                             reason):
+    proc = check_slice(address, fixed_cidr, last_ip, route)
     assert proc.returncode != 0
     assert reason in proc.stderr
+
+
+def test_entrypoint_refuses_an_offset_it_no_longer_computes():
+    proc = subprocess.run(["bash", "-c", 'source "$1" && prepare_network', "test", ENTRYPOINT],
+                          env=dict(os.environ, DOCKER_NETWORK_OFFSET="0.0.1.0"), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, check=False)
+    assert proc.returncode != 0 and "give the slice as MESOS_AGENT_DIND_FIXED_CIDR" in proc.stderr, proc.stderr
 
 
 # Preflight of the secrets (issue 6), run through ansible-playbook with tasks_from: preflight
