@@ -32,6 +32,8 @@ set -eu
 
 DOCKER_ROOT=/var/lib/docker
 DOCKERD_LOG=/var/log/dockerd.log
+# The hybrid-cgroup2 workaround of roles/mesos_agent (files/without-unified-cgroup2), at the same path as on hosts.
+CGROUP2_WRAPPER=/usr/local/libexec/mesos-docker/without-unified-cgroup2
 agent_pid=""
 dockerd_pid=""
 
@@ -255,16 +257,12 @@ agent_arguments() {
 
 # Mesos 1.12 exits at start when a cgroup2 file system is mounted anywhere but /sys/fs/cgroup
 # ("Found cgroups2 mount at an unexpected location"), as systemd's hybrid layout does at
-# /sys/fs/cgroup/unified. This container has its own mount namespace: unmount it here only.
+# /sys/fs/cgroup/unified. This container has its own mount namespace: the mesos_agent role's
+# workaround (the script its host unit runs the agent through, roles/mesos_agent/files/, copied into
+# this image by the role) detaches such mounts here, for the whole container.
 hide_hybrid_cgroup2() {
-    local mount
-    for mount in $(awk '$3 == "cgroup2" && $2 != "/sys/fs/cgroup" {print $2}' /proc/self/mounts | sort -r); do
-        if umount "$mount" 2>/dev/null || umount -l "$mount" 2>/dev/null; then
-            log "unmounted the cgroup2 mount $mount in this container (Mesos accepts cgroup2 only at /sys/fs/cgroup)"
-        else
-            log "cannot unmount the cgroup2 mount $mount; the agent may refuse to start"
-        fi
-    done
+    "$CGROUP2_WRAPPER" true \
+        || log "cannot detach the cgroup2 mounts outside /sys/fs/cgroup; the agent may refuse to start"
 }
 
 main() {

@@ -253,3 +253,23 @@ def test_entrypoint_still_refuses_to_start_the_agent_outside_its_own_container()
     run = subprocess.run(["bash", ENTRYPOINT, "--work_dir=/tmp/x"], env={"PATH": os.environ["PATH"]},
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
     assert run.returncode == 1 and "refusing to run" in run.stderr, run.stderr
+
+
+def test_the_image_runs_the_mesos_agent_roles_cgroup2_workaround():
+    """One hybrid-cgroup2 workaround: the script the mesos_agent role's host unit runs the agent through is
+    copied into the image at the same path, and the entrypoint runs it."""
+    with open(os.path.join(REPO, "roles", "mesos_agent", "vars", "main.yml")) as handle:
+        host_path = yaml.safe_load(handle)["_mesos_agent_cgroup2_wrapper"]
+    [wrapper] = [entry for entry in _load("vars", "main.yml")["_mesos_agent_dind_image_files"]
+                 if entry["src"] == "{{ role_path }}/../mesos_agent/files/without-unified-cgroup2"]
+    assert wrapper["dest"] == host_path and wrapper["mode"] == "0755"
+    assert os.path.isfile(os.path.join(REPO, "roles", "mesos_agent", "files", "without-unified-cgroup2"))
+    with open(ENTRYPOINT) as handle:
+        assert "\nCGROUP2_WRAPPER=%s\n" % host_path in handle.read()
+
+
+@pytest.mark.parametrize("wrapper, logged", [("true", ""), ("false", "cannot detach the cgroup2 mounts")])
+def test_entrypoint_goes_on_when_the_cgroup2_workaround_fails(wrapper, logged):
+    proc = subprocess.run(["bash", "-c", 'source "$1" && CGROUP2_WRAPPER=$2 && hide_hybrid_cgroup2', "test", ENTRYPOINT,
+                           wrapper], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+    assert proc.returncode == 0 and logged in proc.stderr, proc.stderr
