@@ -86,8 +86,7 @@ def test_entrypoint_accepts_a_slice_on_its_network(address, fixed_cidr, last_ip)
      "the slice 172.18.1.0/24 is not on the network of eth0 (172.17.0.3/16)"),
     ("172.17.0.3/16", "172.18.1.0/24", "172.18.1.255", "", "the route to 172.18.1.0 is 'none'"),
 ])
-def test_entrypoint_refuses_a_slice_off_its_network_or_over_its_own_address(address, fixed_cidr, last_ip, route,
-                                                                             reason):
+def test_entrypoint_refuses_a_slice_off_its_network_or_on_its_address(address, fixed_cidr, last_ip, route, reason):
     proc = check_slice(address, fixed_cidr, last_ip, route)
     assert proc.returncode != 0
     assert reason in proc.stderr
