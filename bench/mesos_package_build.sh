@@ -13,7 +13,7 @@
 #
 # Usage: bench/mesos_package_build.sh [SOURCE] [RELEASE]
 #   SOURCE   tarball URL or path (default: ../shared/mesos/src/mesos-c1b42f7.tar.xz)
-#   RELEASE  bullseye | bookworm | trixie (default: bookworm)
+#   RELEASE  a codename of roles/mesos_package/files/debian_releases.yml (default: bookworm)
 # Environment: BENCH_CFLAGS (default "-O0 -g0"), BENCH_WORK_DIR (default: a fresh temporary directory,
 # so the build is never a cache hit; removed afterwards unless BENCH_KEEP=1), BENCH_TLS=1 (build with
 # mesos_package_tls: libprocess TLS; the package is mesos_<version>~<codename>+tls_<arch>.deb, and the
@@ -28,18 +28,13 @@ RELEASE=${2:-bookworm}
 CFLAGS=${BENCH_CFLAGS:--O0 -g0}
 TLS=false FLAVOUR=""
 [ "${BENCH_TLS:-0}" != 1 ] || { TLS=true FLAVOUR=+tls; }
-case $RELEASE in
-  bullseye) NUMBER=11 ;;
-  bookworm) NUMBER=12 ;;
-  trixie) NUMBER=13 ;;
-  *) echo "unknown Debian release $RELEASE (bullseye, bookworm or trixie)" >&2; exit 2 ;;
-esac
-BASE_IMAGE=mesos-docker-testbed/debian$NUMBER:latest
-WORK_DIR=${BENCH_WORK_DIR:-$(mktemp -d /var/tmp/mesos-package-bench.XXXXXX)}
 export ANSIBLE_COLLECTIONS_PATH=$REPO/.build/collections PATH=$REPO/.venv/bin:$PATH
 # shellcheck source=scripts/lib.sh
 source "$REPO/scripts/lib.sh"
 link_collection
+NUMBER=$(debian_release_number "$RELEASE") || { echo "unknown Debian release $RELEASE ($(debian_releases))" >&2; exit 2; }
+BASE_IMAGE=mesos-docker-testbed/debian$NUMBER:latest
+WORK_DIR=${BENCH_WORK_DIR:-$(mktemp -d /var/tmp/mesos-package-bench.XXXXXX)}
 
 cleanup() {
   docker rm -f "bench-mesos-package-install-$$" >/dev/null 2>&1 || true

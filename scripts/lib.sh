@@ -10,6 +10,17 @@ export PATH=$VENV/bin:$PATH
 
 log() { printf '[mesos.docker] %s\n' "$*" >&2; }
 
+# The Debian releases (codename: version number) the collection builds Mesos packages for: the one table.
+DEBIAN_RELEASES_FILE=$REPO/roles/mesos_package/files/debian_releases.yml
+# debian_release_number CODENAME: prints its version number (12 for bookworm); fails for a codename not in the table.
+debian_release_number() {
+  awk -F': *' -v codename="$1" '$1 == codename { print $2; found = 1 } END { exit !found }' "$DEBIAN_RELEASES_FILE"
+}
+# debian_releases: the codenames of the table, for messages ("bullseye, bookworm, trixie").
+debian_releases() {
+  awk -F: '/^[a-z]/ { printf "%s%s", sep, $1; sep = ", " } END { print "" }' "$DEBIAN_RELEASES_FILE"
+}
+
 # The collection as Ansible finds it: .build/collections/ansible_collections/mesos/docker -> the repo.
 link_collection() {
   local link=$REPO/.build/collections/ansible_collections/mesos/docker

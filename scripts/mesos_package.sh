@@ -14,15 +14,10 @@ MESOS_PACKAGE_WORK_DIR=${MESOS_PACKAGE_WORK_DIR:-$REPO/.build/mesos-package}
 # the role's default, the final Apache release). Build output and progress go to stderr.
 mesos_package_built_or_build() {
   local release=${1:-bookworm} number package source
-  case $release in
-    bullseye) number=11 ;;
-    bookworm) number=12 ;;
-    trixie) number=13 ;;
-    *)
-      log "mesos_package_built_or_build: unknown Debian release '$release' (bullseye, bookworm or trixie)"
-      return 1
-      ;;
-  esac
+  number=$(debian_release_number "$release") || {
+    log "mesos_package_built_or_build: unknown Debian release '$release' ($(debian_releases))"
+    return 1
+  }
   package=$(find "$MESOS_PACKAGE_WORK_DIR/packages" -maxdepth 1 -name "mesos_*~${release}_*.deb" 2>/dev/null | sort -V | tail -n 1)
   if [ -n "$package" ]; then
     log "using the Mesos package built earlier: $package"

@@ -14,6 +14,8 @@ import tarfile
 import pytest
 from testbed_env import TEST_LABEL
 
+from systemd_hosts import DEBIAN_RELEASES, testbed_image
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOK = os.path.join(REPO, "playbooks", "mesos_package.yml")
 SHARED_SRC = os.path.join(os.path.dirname(REPO), "shared", "mesos", "src")
@@ -37,11 +39,8 @@ def package_vars(testbed, tmp_path, name_prefix):
     return {
         "mesos_package_source": SOURCE,
         "mesos_package_debian_release": "bookworm",
-        "mesos_package_base_images": {
-            "bullseye": testbed["TESTBED_IMAGE_DEBIAN11"],
-            "bookworm": testbed["TESTBED_IMAGE_DEBIAN12"],
-            "trixie": testbed["TESTBED_IMAGE_DEBIAN13"],
-        },
+        "mesos_package_base_images": dict((release, testbed_image(testbed, "DEBIAN", release))
+                                          for release in DEBIAN_RELEASES),
         "mesos_package_work_dir": str(tmp_path / "work"),
         "mesos_package_cflags": "-O0 -g0",
         "mesos_package_cxxflags": "-O0 -g0 -Wno-deprecated-declarations",
@@ -125,7 +124,7 @@ def make_tarball(path, top, files):
 
 
 @pytest.mark.parametrize("case, expected", [
-    ("unknown-release", ["mesos_package_debian_release must be one of: bullseye, bookworm, trixie, got: buster"]),
+    ("unknown-release", ["mesos_package_debian_release must be one of: %s, got: buster" % ", ".join(DEBIAN_RELEASES)]),
     ("not-mesos-tarball", ["is not an Apache Mesos source tree", "AC_INIT([mesos]"]),
     ("not-mesos-directory", ["is not an Apache Mesos source tree", "has no src/slave/main.cpp"]),
     ("not-a-tarball", ["is not an Apache Mesos source tree", "tar cannot read it"]),

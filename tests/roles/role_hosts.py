@@ -1,7 +1,7 @@
 """Helpers of the role tests (tests/roles/conftest.py): real hosts, systemd containers of the test bed's images, made and removed by each test.
 
-A host is started like the molecule and lab hosts (playbooks/tasks/lab_host.yml): every
-capability but SYS_RESOURCE, unconfined seccomp/apparmor, the host cgroup namespace,
+A host is started like the molecule and lab hosts (playbooks/tasks/lab_host.yml): the explicit capability
+set of mesos.docker.container_privileges (plugins/module_utils/_container_privileges.py), the host cgroup namespace,
 /sys/fs/cgroup writable, tmpfs on /run and /run/lock, /var/lib/docker on a volume. Its name
 starts with ``mdt-role-`` plus a random part and it carries the test label, so runs never collide and
 ``testbed.sh down`` removes what a crashed run left. Roles run against it with ansible-playbook
@@ -16,11 +16,17 @@ import uuid
 
 import pytest
 
+from ansible_collections.mesos.docker.plugins.module_utils._container_privileges import FALLBACK
 from playbook_output import changed_tasks, recap
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
 HOST_PREFIX = "mdt-role-"
+# FALLBACK as `docker run` arguments.
+_OPTION_FLAGS = {"capabilities": "--cap-add", "cap_drop": "--cap-drop", "security_opts": "--security-opt",
+                 "device_cgroup_rules": "--device-cgroup-rule"}
+PRIVILEGE_ARGS = [word for option, flag in sorted(_OPTION_FLAGS.items()) for value in FALLBACK[option]
+                  for word in (flag, value)]
 
 
 def ansible_env(extra=None):
@@ -72,9 +78,7 @@ class Host:
 
     def start(self):
         docker("run", "-d", "--name", self.name, "--hostname", self.name, "--label", "%s=true" % self.label,
-               *(["--network", self.network] if self.network else []), "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
-               "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
-               "--device-cgroup-rule", "a *:* rwm", "--cgroupns", "host",
+               *(["--network", self.network] if self.network else []), *PRIVILEGE_ARGS, "--cgroupns", "host",
                "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "-v", "%s-docker:/var/lib/docker" % self.name,
                "--tmpfs", "/run", "--tmpfs", "/run/lock", self.image)
         state = ""

@@ -11,10 +11,24 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # The test bed's `down` removes every container with this label, whatever its value.
 LABEL = TEST_LABEL
 
-# The hosts run the Debian release the package was built for (``mesos_<version>~<codename>[+tls]_<arch>.deb``,
-# as playbooks/mesos_package.yml names it).
-SYSTEMD_IMAGE_OF_RELEASE = {"bullseye": "TESTBED_IMAGE_SYSTEMD11", "bookworm": "TESTBED_IMAGE_SYSTEMD12",
-                            "trixie": "TESTBED_IMAGE_SYSTEMD13"}
+# The Debian releases (codename -> version number) the collection builds packages for and tests on: the one
+# table, read here without PyYAML (its lines are ``codename: number``).
+DEBIAN_RELEASES_FILE = os.path.join(REPO, "roles", "mesos_package", "files", "debian_releases.yml")
+
+
+def _debian_releases(path=DEBIAN_RELEASES_FILE):
+    with open(path) as handle:
+        return dict((match.group(1), int(match.group(2)))
+                    for match in (re.match(r"^([a-z]+): *([0-9]+) *$", line) for line in handle) if match)
+
+
+DEBIAN_RELEASES = _debian_releases()
+
+
+def testbed_image(testbed, kind, release):
+    """The test bed's image of ``kind`` (``DEBIAN`` or ``SYSTEMD``) for the Debian ``release`` (a codename)."""
+    return testbed["TESTBED_IMAGE_%s%d" % (kind, DEBIAN_RELEASES[release])]
+
 
 # A play that creates each host of ``{groups}`` (an expression of the inventory's groups) as a systemd
 # container able to run Docker, from the image in its ``lab_image``, labelled LABEL=``{label}``.
@@ -41,14 +55,15 @@ def hosts_play(label, groups="groups['masters'] + groups['agents']"):
 
 
 def release_of(package):
-    """The Debian codename in a package's name, else bookworm."""
-    release = re.search(r"~(bullseye|bookworm|trixie)(\+tls)?_[^_]+\.deb$", os.path.basename(package))
+    """The Debian codename in a package's name (``mesos_<version>~<codename>[+tls]_<arch>.deb``, as
+    playbooks/mesos_package.yml names it), else bookworm."""
+    release = re.search(r"~(%s)(\+tls)?_[^_]+\.deb$" % "|".join(DEBIAN_RELEASES), os.path.basename(package))
     return release.group(1) if release else "bookworm"
 
 
 def systemd_image(testbed, package):
-    """The test bed's systemd image of the package's Debian release."""
-    return testbed[SYSTEMD_IMAGE_OF_RELEASE[release_of(package)]]
+    """The test bed's systemd image of the Debian release the package was built for (the hosts run that release)."""
+    return testbed_image(testbed, "SYSTEMD", release_of(package))
 
 
 def cluster_image(testbed, package):

@@ -5,18 +5,22 @@
 #  1. /sys and cgroups writable for the inner Docker daemon;
 #  2. storage: overlay on /var/lib/docker when a real overlay mount-and-write works there,
 #     else a loop-mounted ext4 file of VAR_LIB_DOCKER_SIZE GB at /var/lib/docker;
-#  3. networking: with DOCKER_NETWORK_OFFSET set (bridged mode) eth0 is enslaved to a bridge
+#  3. networking: with MESOS_AGENT_DIND_FIXED_CIDR set (bridged mode) eth0 is enslaved to a bridge
 #     docker0 that takes over eth0's address, and the inner daemon runs with
-#     --bip=<own IP/prefix> --fixed-cidr=<parent network + offset>/<DOCKER_NETWORK_SIZE>, so task
-#     containers get addresses on the parent network; an offset that overflows is refused.
-#     Without it the inner daemon keeps its own network (tasks not reachable from the host);
+#     --bip=<own IP/prefix> --fixed-cidr=<MESOS_AGENT_DIND_FIXED_CIDR>, so task containers get
+#     addresses on the parent network. The slice is computed by the role (module dind_network,
+#     plugins/module_utils/_dind_network.py); here it is only checked against this container's
+#     address and network. Without it the inner daemon keeps its own network (tasks not
+#     reachable from the host);
 #  4. starts the inner dockerd, waits until it answers, then starts the agent;
 #  5. on TERM/INT stops the agent, then the inner dockerd, which stops its task containers.
 #
 # Arguments: none or agent flags (--name=value) start the agent with them; any other command
 # (the executor Mesos starts in a container of this image with --docker_mesos_image) is exec'd
 # unchanged, with none of the steps above. Environment (besides the agent's MESOS_* variables):
-#   DOCKER_NETWORK_OFFSET, DOCKER_NETWORK_SIZE (default 24), VAR_LIB_DOCKER_SIZE (GB, default 5),
+#   MESOS_AGENT_DIND_FIXED_CIDR  the agent's slice of the parent network (e.g. 172.17.1.0/24): bridged mode
+#   MESOS_AGENT_DIND_LAST_IP     the slice's last address (e.g. 172.17.1.255), with MESOS_AGENT_DIND_FIXED_CIDR
+#   VAR_LIB_DOCKER_SIZE          GB of the loop file (default 5)
 #   MESOS_AGENT_DIND_MODE     dind (default) or container: the agent on the host's Docker daemon
 #                             (--docker_mesos_image mode), no inner daemon, no storage or network setup
 #   MESOS_AGENT_DIND_BINARY   the agent binary (default: mesos-agent, else mesos-slave, on PATH)
@@ -28,6 +32,8 @@ set -eu
 
 DOCKER_ROOT=/var/lib/docker
 DOCKERD_LOG=/var/log/dockerd.log
+# The hybrid-cgroup2 workaround of roles/mesos_agent (files/without-unified-cgroup2), at the same path as on hosts.
+CGROUP2_WRAPPER=/usr/local/libexec/mesos-docker/without-unified-cgroup2
 agent_pid=""
 dockerd_pid=""
 
@@ -130,50 +136,48 @@ prepare_storage() {
     fi
 }
 
-# Prints "<fixed-cidr>" for the parent interface address $1 (IP/prefix), the offset $2 and the
-# size $3, or fails with a reason: no silent wrap-around like the original shell arithmetic.
-fixed_cidr() {
-    python3 - "$1" "$2" "$3" <<'PY'
-import ipaddress
-import sys
+# An IPv4 address as 12 digits (three per octet), so that addresses compare as strings.
+ipv4_key() {
+    local IFS=. octets
+    read -r -a octets <<<"$1"
+    printf '%03d%03d%03d%03d' "${octets[@]}"
+}
 
-address, offset_text, size_text = sys.argv[1:4]
-try:
-    interface = ipaddress.IPv4Interface(address)
-    offset = int(ipaddress.IPv4Address(offset_text))
-    size = int(size_text)
-except ValueError as error:
-    sys.exit("invalid bridged network setting: %s" % error)
-parent = interface.network
-if not parent.prefixlen < size <= 30:
-    sys.exit("DOCKER_NETWORK_SIZE=%d must be larger than the parent prefix /%d and at most 30"
-             % (size, parent.prefixlen))
-block = 1 << (32 - size)
-if offset == 0 or offset % block:
-    sys.exit("DOCKER_NETWORK_OFFSET=%s is not a non-zero multiple of a /%d block" % (offset_text, size))
-if offset >= parent.num_addresses:
-    sys.exit("DOCKER_NETWORK_OFFSET=%s overflows the parent network %s (refusing to wrap around)"
-             % (offset_text, parent))
-slice_ = ipaddress.IPv4Network((int(parent.network_address) + offset, size))
-if interface.ip in slice_:
-    sys.exit("the agent's own address %s lies inside its slice %s" % (interface.ip, slice_))
-print(slice_)
-PY
+# Checks the slice $2 (a CIDR) .. $3 (its last address) that the role computed for this agent against
+# the address $1 (IP/prefix) of the interface $4 (eth0, or docker0 after a restart in the same network
+# namespace): the slice must not hold the agent's own address, and must lie on that interface's
+# network (the kernel routes both its ends out of $4 directly, not through a gateway). Fails with a reason.
+check_slice() {
+    local own=${1%/*} first=${2%/*} last=$3 dev=$4 end route
+    if [[ ! "$(ipv4_key "$own")" < "$(ipv4_key "$first")" && ! "$(ipv4_key "$own")" > "$(ipv4_key "$last")" ]]; then
+        log "the agent's own address $own lies inside its slice $2"
+        return 1
+    fi
+    for end in "$first" "$last"; do
+        route=$(ip -4 route get "$end" 2>/dev/null | head -n 1) || route=""
+        if [[ "$route" != *" dev $dev "* || "$route" == *" via "* ]]; then
+            log "the slice $2 is not on the network of $dev ($1): the route to $end is '${route:-none}'"
+            return 1
+        fi
+    done
 }
 
 prepare_network() {
     DOCKERD_NET_ARGS=()
-    if [ -z "${DOCKER_NETWORK_OFFSET:-}" ]; then
+    if [ -z "${MESOS_AGENT_DIND_FIXED_CIDR:-}" ]; then
+        [ -z "${DOCKER_NETWORK_OFFSET:-}" ] \
+            || die "DOCKER_NETWORK_OFFSET is not read here: give the slice as MESOS_AGENT_DIND_FIXED_CIDR and MESOS_AGENT_DIND_LAST_IP (the role computes them)"
         log "default networking: the inner daemon has its own network"
         return 0
     fi
-    local size=${DOCKER_NETWORK_SIZE:-24} dev=eth0 address routes fixed
+    [ -n "${MESOS_AGENT_DIND_LAST_IP:-}" ] || die "bridged mode: MESOS_AGENT_DIND_FIXED_CIDR is set but MESOS_AGENT_DIND_LAST_IP is not"
+    local dev=eth0 address routes fixed=$MESOS_AGENT_DIND_FIXED_CIDR
     if ip link show docker0 >/dev/null 2>&1; then
         dev=docker0 # restarted inside the same network namespace: already bridged
     fi
     address=$(ip -4 -o addr show dev "$dev" | awk '{print $4; exit}')
     [ -n "$address" ] || die "bridged mode: $dev has no IPv4 address"
-    fixed=$(fixed_cidr "$address" "$DOCKER_NETWORK_OFFSET" "$size") || die "bridged mode refused"
+    check_slice "$address" "$fixed" "$MESOS_AGENT_DIND_LAST_IP" "$dev" || die "bridged mode refused"
     if [ "$dev" = eth0 ]; then
         routes=$(ip -4 route show default dev eth0)
         ip link add docker0 type bridge
@@ -253,16 +257,12 @@ agent_arguments() {
 
 # Mesos 1.12 exits at start when a cgroup2 file system is mounted anywhere but /sys/fs/cgroup
 # ("Found cgroups2 mount at an unexpected location"), as systemd's hybrid layout does at
-# /sys/fs/cgroup/unified. This container has its own mount namespace: unmount it here only.
+# /sys/fs/cgroup/unified. This container has its own mount namespace: the mesos_agent role's
+# workaround (the script its host unit runs the agent through, roles/mesos_agent/files/, copied into
+# this image by the role) detaches such mounts here, for the whole container.
 hide_hybrid_cgroup2() {
-    local mount
-    for mount in $(awk '$3 == "cgroup2" && $2 != "/sys/fs/cgroup" {print $2}' /proc/self/mounts | sort -r); do
-        if umount "$mount" 2>/dev/null || umount -l "$mount" 2>/dev/null; then
-            log "unmounted the cgroup2 mount $mount in this container (Mesos accepts cgroup2 only at /sys/fs/cgroup)"
-        else
-            log "cannot unmount the cgroup2 mount $mount; the agent may refuse to start"
-        fi
-    done
+    "$CGROUP2_WRAPPER" true \
+        || log "cannot detach the cgroup2 mounts outside /sys/fs/cgroup; the agent may refuse to start"
 }
 
 main() {

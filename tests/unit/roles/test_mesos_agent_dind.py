@@ -1,10 +1,14 @@
-"""Role mesos_agent_dind: the entrypoint's
-bridged-network arithmetic (it refuses what the seed's shell arithmetic silently wraps)."""
+"""Role mesos_agent_dind: the slices the role hands the entrypoint (computed by
+plugins/module_utils/_dind_network.py, refusing what the seed's shell arithmetic silently wraps), the
+entrypoint's checks of them, the preflight of the secrets, and how the entrypoint tells agent flags from a command."""
+import ipaddress
 import os
 import subprocess
 
 import pytest
 import yaml
+
+from ansible_collections.mesos.docker.plugins.module_utils._dind_network import DindNetworkError, allocate
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 ROLE = os.path.join(REPO, "roles", "mesos_agent_dind")
@@ -16,49 +20,83 @@ def _load(*parts):
         return yaml.safe_load(handle)
 
 
-def fixed_cidr(address, offset, size):
-    return subprocess.run(
-        ["bash", "-c", 'source "$1" && fixed_cidr "$2" "$3" "$4"', "test", ENTRYPOINT, address, offset, str(size)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
+def _slice(address, offset, size):
+    """The slice the role passes (MESOS_AGENT_DIND_FIXED_CIDR) for an agent at ``address`` pinned to ``offset``."""
+    network = str(ipaddress.ip_interface(address).network)
+    return allocate(network, size, [{"name": "a", "offset": offset}])["a"]
 
 
+# What the entrypoint's own arithmetic gave (or refused) before the role passed the slice: the same
+# --fixed-cidr now, and the same refusals, before any container starts.
 @pytest.mark.parametrize(
-    "address, offset, size, expected",
+    "address, offset, size, outcome",
     [
         ("172.17.0.3/16", "0.0.1.0", 24, "172.17.1.0/24"),
         ("172.17.0.3/16", "0.0.2.0", 24, "172.17.2.0/24"),
         ("172.17.0.3/16", "0.0.255.0", 24, "172.17.255.0/24"),
         ("10.247.0.2/16", "0.0.128.0", 20, "10.247.128.0/20"),
         ("10.0.0.5/24", "0.0.0.64", 26, "10.0.0.64/26"),
+        ("172.17.0.3/16", "0.1.0.0", 24, DindNetworkError("overflows past the end of the parent network")),  # seed: wraps
+        ("10.0.0.5/24", "0.0.1.0", 26, DindNetworkError("overflows past the end of the parent network")),
+        ("172.17.0.3/16", "0.0.256.0", 24, DindNetworkError("has octet 256 > 255")),
+        ("172.17.0.3/16", "0.0.1.128", 24, DindNetworkError("is not aligned to /24 blocks")),
+        ("172.17.0.3/16", "0.0.0.0", 24, DindNetworkError("is reserved")),
+        ("172.17.0.3/16", "0.0.1.0", 16, DindNetworkError("is not larger than the prefix")),
+        ("172.17.0.3/16", "0.0.1.0", 31, DindNetworkError("between 17 and 30")),
     ],
 )
-def test_fixed_cidr(address, offset, size, expected):
-    proc = fixed_cidr(address, offset, size)
+def test_the_role_passes_the_slice_the_entrypoint_computed(address, offset, size, outcome):
+    if isinstance(outcome, Exception):
+        with pytest.raises(type(outcome), match=str(outcome)):
+            _slice(address, offset, size)
+        return
+    entry = _slice(address, offset, size)
+    assert entry["fixed_cidr"] == outcome
+    assert entry["last_ip"] == str(ipaddress.ip_network(outcome)[-1])
+
+
+def check_slice(address, fixed_cidr, last_ip, route):
+    """The entrypoint's check_slice, with ``ip -4 route get`` answering ``route``."""
+    return subprocess.run(
+        ["bash", "-c", 'source "$1" && ip() { printf "%s\\n" "$ROUTE"; } && check_slice "$2" "$3" "$4" eth0',
+         "test", ENTRYPOINT, address, fixed_cidr, last_ip],
+        env=dict(os.environ, ROUTE=route), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False,
+    )
+
+
+ON_LINK = "172.17.1.0 dev eth0 src 172.17.0.3 uid 0"
+
+
+@pytest.mark.parametrize("address, fixed_cidr, last_ip", [
+    ("172.17.0.3/16", "172.17.1.0/24", "172.17.1.255"),
+    ("10.0.0.5/24", "10.0.0.64/26", "10.0.0.127"),
+    ("10.0.0.9/24", "10.0.0.64/26", "10.0.0.127"),  # 9 < 64 as numbers, not as strings
+    ("10.0.0.128/24", "10.0.0.64/26", "10.0.0.127"),
+])
+def test_entrypoint_accepts_a_slice_on_its_network(address, fixed_cidr, last_ip):
+    proc = check_slice(address, fixed_cidr, last_ip, ON_LINK)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == expected
 
 
-@pytest.mark.parametrize(
-    "address, offset, size, reason",
-    [
-        ("172.17.0.3/16", "0.1.0.0", 24, "overflows the parent network"),  # the seed would wrap to 172.17.0.0
-        ("10.0.0.5/24", "0.0.1.0", 26, "overflows the parent network"),
-        ("172.17.0.3/16", "0.0.256.0", 24, "invalid bridged network setting"),
-        ("172.17.0.3/16", "0.0.1.128", 24, "not a non-zero multiple"),
-        ("172.17.0.3/16", "0.0.0.0", 24, "not a non-zero multiple"),
-        ("172.17.0.3/16", "0.0.1.0", 16, "must be larger than the parent prefix"),
-        ("172.17.0.3/16", "0.0.1.0", 31, "must be larger than the parent prefix"),
-        ("172.17.1.3/16", "0.0.1.0", 24, "own address 172.17.1.3 lies inside its slice"),
-    ],
-)
-def test_fixed_cidr_refuses(address, offset, size, reason):
-    proc = fixed_cidr(address, offset, size)
+@pytest.mark.parametrize("address, fixed_cidr, last_ip, route, reason", [
+    ("172.17.1.3/16", "172.17.1.0/24", "172.17.1.255", ON_LINK, "own address 172.17.1.3 lies inside its slice"),
+    ("10.0.0.64/24", "10.0.0.64/26", "10.0.0.127", ON_LINK, "own address 10.0.0.64 lies inside its slice"),
+    ("10.0.0.127/24", "10.0.0.64/26", "10.0.0.127", ON_LINK, "own address 10.0.0.127 lies inside its slice"),
+    ("172.17.0.3/16", "172.18.1.0/24", "172.18.1.255", "172.18.1.0 via 172.17.0.1 dev eth0 src 172.17.0.3",
+     "the slice 172.18.1.0/24 is not on the network of eth0 (172.17.0.3/16)"),
+    ("172.17.0.3/16", "172.18.1.0/24", "172.18.1.255", "", "the route to 172.18.1.0 is 'none'"),
+])
+def test_entrypoint_refuses_a_slice_off_its_network_or_on_its_address(address, fixed_cidr, last_ip, route, reason):
+    proc = check_slice(address, fixed_cidr, last_ip, route)
     assert proc.returncode != 0
     assert reason in proc.stderr
+
+
+def test_entrypoint_refuses_an_offset_it_no_longer_computes():
+    proc = subprocess.run(["bash", "-c", 'source "$1" && prepare_network', "test", ENTRYPOINT],
+                          env=dict(os.environ, DOCKER_NETWORK_OFFSET="0.0.1.0"), stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, check=False)
+    assert proc.returncode != 0 and "give the slice as MESOS_AGENT_DIND_FIXED_CIDR" in proc.stderr, proc.stderr
 
 
 # Preflight of the secrets (issue 6), run through ansible-playbook with tasks_from: preflight
@@ -209,3 +247,23 @@ def test_entrypoint_still_refuses_to_start_the_agent_outside_its_own_container()
     run = subprocess.run(["bash", ENTRYPOINT, "--work_dir=/tmp/x"], env={"PATH": os.environ["PATH"]},
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
     assert run.returncode == 1 and "refusing to run" in run.stderr, run.stderr
+
+
+def test_the_image_runs_the_mesos_agent_roles_cgroup2_workaround():
+    """One hybrid-cgroup2 workaround: the script the mesos_agent role's host unit runs the agent through is
+    copied into the image at the same path, and the entrypoint runs it."""
+    with open(os.path.join(REPO, "roles", "mesos_agent", "vars", "main.yml")) as handle:
+        host_path = yaml.safe_load(handle)["_mesos_agent_cgroup2_wrapper"]
+    [wrapper] = [entry for entry in _load("vars", "main.yml")["_mesos_agent_dind_image_files"]
+                 if entry["src"] == "{{ role_path }}/../mesos_agent/files/without-unified-cgroup2"]
+    assert wrapper["dest"] == host_path and wrapper["mode"] == "0755"
+    assert os.path.isfile(os.path.join(REPO, "roles", "mesos_agent", "files", "without-unified-cgroup2"))
+    with open(ENTRYPOINT) as handle:
+        assert "\nCGROUP2_WRAPPER=%s\n" % host_path in handle.read()
+
+
+@pytest.mark.parametrize("wrapper, logged", [("true", ""), ("false", "cannot detach the cgroup2 mounts")])
+def test_entrypoint_goes_on_when_the_cgroup2_workaround_fails(wrapper, logged):
+    proc = subprocess.run(["bash", "-c", 'source "$1" && CGROUP2_WRAPPER=$2 && hide_hybrid_cgroup2', "test", ENTRYPOINT,
+                           wrapper], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+    assert proc.returncode == 0 and logged in proc.stderr, proc.stderr

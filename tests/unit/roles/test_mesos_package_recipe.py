@@ -7,6 +7,8 @@ import tarfile
 import pytest
 import yaml
 
+from systemd_hosts import DEBIAN_RELEASES, DEBIAN_RELEASES_FILE
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 ROLE = os.path.join(REPO, "roles", "mesos_package")
 SHARED_SRC = os.path.join(os.path.dirname(REPO), "shared", "mesos", "src")
@@ -16,7 +18,7 @@ SOURCES = {
     "1.12.0": os.environ.get("MESOS_SOURCE", os.path.join(SHARED_SRC, "mesos-c1b42f7.tar.xz")),
     "1.11.0": os.environ.get("MESOS_SOURCE_1_11", os.path.join(SHARED_SRC, "mesos-1.11.0.tar.xz")),
 }
-RELEASES = ("bullseye", "bookworm", "trixie")
+RELEASES = tuple(DEBIAN_RELEASES)
 
 
 def _load(*parts):
@@ -24,9 +26,26 @@ def _load(*parts):
         return yaml.safe_load(handle)
 
 
+def test_one_release_table():
+    """files/debian_releases.yml is the table: the role reads it, the tests' line reader and YAML agree on it."""
+    assert DEBIAN_RELEASES_FILE == os.path.join(ROLE, "files", "debian_releases.yml")
+    assert _load("files", "debian_releases.yml") == DEBIAN_RELEASES == {"bullseye": 11, "bookworm": 12, "trixie": 13}
+    assert "'/files/debian_releases.yml'" in _load("vars", "main.yml")["_mesos_package_releases"]
+
+
+@pytest.mark.parametrize("release, number", sorted(DEBIAN_RELEASES.items()) + [("buster", None), ("bookw", None)])
+def test_the_scripts_read_the_table(release, number):
+    proc = subprocess.run(["bash", "-c", 'source "$1/scripts/lib.sh" && debian_release_number "$2" && debian_releases',
+                           "-", REPO, release], capture_output=True, text=True, check=False)
+    if number is None:
+        assert proc.returncode != 0 and proc.stdout == "", proc.stdout
+    else:
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.splitlines() == [str(number), ", ".join(DEBIAN_RELEASES)]
+
+
 def test_every_known_release_has_a_recipe():
-    known = _load("vars", "main.yml")["_mesos_package_releases"]
-    assert sorted(known) == sorted(RELEASES)
+    assert set(_load("defaults", "main.yml")["mesos_package_base_images"]) == set(RELEASES)
     choices = _load("meta", "argument_specs.yml")["argument_specs"]["main"]["options"]["mesos_package_debian_release"]["choices"]
     assert sorted(choices) == sorted(RELEASES)
     for release in RELEASES:
