@@ -21,7 +21,10 @@ The hosts (systemd containers with their own Docker) are provisioned once by ``p
   tasks survive; a re-run is ``changed=0``;
 - an agent made to fail on purpose (a systemd drop-in whose ``ExecStartPre`` fails) stops the rolling
   restart after its batch, names it, and leaves the other agent untouched;
-- bad settings of a rolling restart are refused before anything restarts.
+- bad settings of a rolling restart are refused before anything restarts;
+- a master configuration change through ``playbooks/site.yml`` (whose masters play runs on every master at
+  once) restarts the masters one at a time, each back before the next: never two masters down at a sampled
+  moment, every master restarted with the new flag, the agents and the tasks untouched.
 """
 import json
 import os
@@ -409,3 +412,38 @@ def test_the_zookeeper_credential_of_the_masters_shows_on_no_endpoint(ha):
     assert secret not in on(host, "ps", "-eo", "args").stdout
     assert on(host, "stat", "-c", "%a %U", "/etc/mesos-master/zk").stdout.split() == ["600", "root"]
     assert "@" not in ha["zk"], "the agents' --master carries no credential"
+
+
+def test_a_master_change_through_site_restarts_the_masters_one_at_a_time(ha, tasks):
+    containers_before = task_containers()
+    masters_before = {host: started_at(host, "mesos-master") for host in MASTERS}
+    agents_before = {host: started_at(host, "mesos-agent") for host in AGENTS}
+    ids_before = active_agents(ha)
+
+    sampler = Sampler(ha)
+    sampler.start()
+    began = time.time()
+    run = playbook(ha, "site.yml", "-e", json.dumps({"mesos_master_flags": {"max_completed_frameworks": 49}}))
+    ended = time.time()
+    sampler.done.set()
+    sampler.join()
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-20000:]
+
+    # Every master restarted, with the new flag; no agent restarted.
+    assert all(started_at(host, "mesos-master") != masters_before[host] for host in MASTERS)
+    assert all(started_at(host, "mesos-agent") == agents_before[host] for host in AGENTS)
+    for host in MASTERS:
+        flags = requests.get("http://%s:5050/flags" % ha["masters"][host], auth=ha["operator"], timeout=10).json()
+        assert flags["flags"]["max_completed_frameworks"] == "49", host
+    # One at a time: the sampler saw masters down, never two at once.
+    assert any(sample["down"] for sample in sampler.samples), "no sample saw a master restart"
+    assert max(len(sample["down"]) for sample in sampler.samples) <= 1, [s["down"] for s in sampler.samples]
+    # The agents (once a leader is elected) and the tasks are as they were.
+    wait_for("a leader listing the agents active under the same IDs",
+             lambda: leader(ha) and active_agents(ha) == ids_before, timeout=120)
+    assert {name: task[2] for name, task in running_tasks(ha).items()} == {
+        "ha-task-1": "TASK_RUNNING", "ha-task-2": "TASK_RUNNING"}
+    assert task_containers() == containers_before
+    print("site.yml with a master change on %d masters and %d agents: %.0f s, %d samples"
+          % (len(MASTERS), len(AGENTS), ended - began, len(sampler.samples)))
