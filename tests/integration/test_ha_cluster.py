@@ -90,7 +90,7 @@ def ha(testbed, tmp_path_factory):
     print("ha: 3 masters + ZooKeeper and 2 agents from new hosts in %.0f s" % (time.time() - started))
     operator = json.loads(on(MASTERS[0], "cat", "/etc/mesos-master/http_credentials.json").stdout)["credentials"][0]
     info = SecretsHidden({
-        "work": work, "inventory": str(inventory), "package": package, "image": testbed["TESTBED_PRIVATE_IMAGE_TLS"],
+        "work": work, "inventory": str(inventory), "package": package, "installed": package, "image": testbed["TESTBED_PRIVATE_IMAGE_TLS"],
         "masters": {host: address(host) for host in MASTERS},
         "agents": {host: address(host) for host in AGENTS},
         "operator": (operator["principal"], operator["secret"]),
@@ -341,6 +341,8 @@ def runs_installed_binary(host, service, binary):
 
 def test_an_upgrade_to_a_newer_package_keeps_the_tasks_and_a_rerun_changes_nothing(ha, tasks):
     newer, version = repacked(ha["package"], ha["work"])
+    # What the hosts run from here on (a later site.yml run names it, or apt refuses the older file).
+    ha["installed"] = newer
     containers_before = task_containers()
     ids_before = active_agents(ha)
     extra = ["-e", "mesos_master_deb_file=%s" % newer, "-e", "mesos_agent_deb_file=%s" % newer,
@@ -423,7 +425,9 @@ def test_a_master_change_through_site_restarts_the_masters_one_at_a_time(ha, tas
     sampler = Sampler(ha)
     sampler.start()
     began = time.time()
-    run = playbook(ha, "site.yml", "-e", json.dumps({"mesos_master_flags": {"max_completed_frameworks": 49}}))
+    run = playbook(ha, "site.yml", "-e", json.dumps({"mesos_master_flags": {"max_completed_frameworks": 49},
+                                                    "mesos_master_deb_file": ha["installed"],
+                                                    "mesos_agent_deb_file": ha["installed"]}))
     ended = time.time()
     sampler.done.set()
     sampler.join()
