@@ -15,7 +15,6 @@ import tempfile
 import uuid
 
 import pytest
-from testbed_env import TEST_LABEL
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 COLLECTIONS_ROOT = os.path.join(REPO, ".build", "collections")

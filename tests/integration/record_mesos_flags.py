@@ -19,9 +19,11 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, ".build", "collections"))
+sys.path.insert(0, os.path.join(REPO, "tests", "testbed"))
 
 import flag_tables  # noqa: E402  (after the collection path)
-from conftest import TEST_LABEL, ensure_mesos_package_image  # noqa: E402
+from conftest import ensure_mesos_package_image  # noqa: E402
+from testbed_env import TEST_LABEL  # noqa: E402
 
 FIXTURES = os.path.join(HERE, "fixtures", "mesos-flags")
 

@@ -425,9 +425,9 @@ def test_a_master_change_through_site_restarts_the_masters_one_at_a_time(ha, tas
     sampler = Sampler(ha)
     sampler.start()
     began = time.time()
-    run = playbook(ha, "site.yml", "-e", json.dumps({"mesos_master_flags": {"max_completed_frameworks": 49},
-                                                    "mesos_master_deb_file": ha["installed"],
-                                                    "mesos_agent_deb_file": ha["installed"]}))
+    change = {"mesos_master_flags": {"max_completed_frameworks": 49},
+              "mesos_master_deb_file": ha["installed"], "mesos_agent_deb_file": ha["installed"]}
+    run = playbook(ha, "site.yml", "-e", json.dumps(change))
     ended = time.time()
     sampler.done.set()
     sampler.join()
@@ -435,8 +435,8 @@ def test_a_master_change_through_site_restarts_the_masters_one_at_a_time(ha, tas
     assert run.returncode == 0, output[-20000:]
 
     # Every master restarted, with the new flag; no agent restarted.
-    assert all(started_at(host, "mesos-master") != masters_before[host] for host in MASTERS)
-    assert all(started_at(host, "mesos-agent") == agents_before[host] for host in AGENTS)
+    assert all(started_at(host, "mesos-master") != masters_before[host] for host in MASTERS), changed_tasks(output)
+    assert all(started_at(host, "mesos-agent") == agents_before[host] for host in AGENTS), changed_tasks(output)
     for host in MASTERS:
         flags = requests.get("http://%s:5050/flags" % ha["masters"][host], auth=ha["operator"], timeout=10).json()
         assert flags["flags"]["max_completed_frameworks"] == "49", host

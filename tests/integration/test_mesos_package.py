@@ -14,7 +14,7 @@ import tarfile
 import pytest
 from testbed_env import TEST_LABEL
 
-from systemd_hosts import DEBIAN_RELEASES, testbed_image
+from systemd_hosts import DEBIAN_RELEASES, image_of_release
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOK = os.path.join(REPO, "playbooks", "mesos_package.yml")
@@ -39,7 +39,7 @@ def package_vars(testbed, tmp_path, name_prefix):
     return {
         "mesos_package_source": SOURCE,
         "mesos_package_debian_release": "bookworm",
-        "mesos_package_base_images": dict((release, testbed_image(testbed, "DEBIAN", release))
+        "mesos_package_base_images": dict((release, image_of_release(testbed, "DEBIAN", release))
                                           for release in DEBIAN_RELEASES),
         "mesos_package_work_dir": str(tmp_path / "work"),
         "mesos_package_cflags": "-O0 -g0",

@@ -25,7 +25,7 @@ def _debian_releases(path=DEBIAN_RELEASES_FILE):
 DEBIAN_RELEASES = _debian_releases()
 
 
-def testbed_image(testbed, kind, release):
+def image_of_release(testbed, kind, release):
     """The test bed's image of ``kind`` (``DEBIAN`` or ``SYSTEMD``) for the Debian ``release`` (a codename)."""
     return testbed["TESTBED_IMAGE_%s%d" % (kind, DEBIAN_RELEASES[release])]
 
@@ -63,7 +63,7 @@ def release_of(package):
 
 def systemd_image(testbed, package):
     """The test bed's systemd image of the Debian release the package was built for (the hosts run that release)."""
-    return testbed_image(testbed, "SYSTEMD", release_of(package))
+    return image_of_release(testbed, "SYSTEMD", release_of(package))
 
 
 def cluster_image(testbed, package):
